@@ -1,0 +1,1 @@
+"""Kafka in and out: fact topics into the ledger, score updates out."""

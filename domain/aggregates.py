@@ -1,0 +1,172 @@
+"""Aggregates: each inbound fact and decision recorded once, under an id derived from its identity."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.envelope import Envelope, format_time
+
+NAMESPACE = uuid5(NAMESPACE_URL, "perfledger")
+
+
+def fact_id(key: str) -> UUID:
+    """The aggregate id of a fact with idempotency key `source/id`."""
+    return uuid5(NAMESPACE, f"fact:{key}")
+
+
+def deal_id_of(deal_id: str) -> UUID:
+    """The aggregate id of a deal: one deal per business deal id."""
+    return uuid5(NAMESPACE, f"deal:{deal_id}")
+
+
+def rejection_id(digest: str) -> UUID:
+    """The aggregate id of a rejected input, from the sha256 of its bytes."""
+    return uuid5(NAMESPACE, f"reject:{digest}")
+
+
+class RecordedFact(Aggregate):
+    """A fact or decision reported once and never changed; its creation event holds the envelope."""
+
+    class Recorded(Aggregate.Created):
+        source: str
+        event_id: str
+        kind: str
+        time: str
+        data: dict[str, Any]
+        content_hash: str
+
+    def __init__(self, source: str, event_id: str, kind: str, time: str,
+                 data: dict[str, Any], content_hash: str) -> None:
+        self.source = source
+        self.event_id = event_id
+        self.kind = kind
+        self.time = time
+        self.data = data
+        self.content_hash = content_hash
+
+    @property
+    def key(self) -> str:
+        """The idempotency key `source/id` of the creating event."""
+        return f"{self.source}/{self.event_id}"
+
+    @classmethod
+    def record(cls, envelope: Envelope, aggregate_id: UUID, recorded_at: Any) -> RecordedFact:
+        """Record the envelope as a new aggregate of this class."""
+        return cls._create(CREATION_EVENT[cls], id=aggregate_id, timestamp=recorded_at,
+                           **envelope_fields(envelope))
+
+
+def envelope_fields(envelope: Envelope) -> dict[str, Any]:
+    """The stored form of an envelope: identity, type, canonical time, data and hash."""
+    return {"source": envelope.source, "event_id": envelope.id, "kind": envelope.type,
+            "time": format_time(envelope.time), "data": envelope.data(),
+            "content_hash": envelope.content_hash}
+
+
+class Deal(RecordedFact):
+    """A deal: closed once (its id derives from the deal id), then delivered and/or cancelled."""
+
+    class Closed(RecordedFact.Recorded):
+        pass
+
+    class Delivered(Aggregate.Event):
+        source: str
+        event_id: str
+        kind: str
+        time: str
+        data: dict[str, Any]
+        content_hash: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Deal)
+            aggregate.lifecycle[self.kind] = (f"{self.source}/{self.event_id}", self.content_hash)
+
+    class Cancelled(Delivered):
+        pass
+
+    def __init__(self, source: str, event_id: str, kind: str, time: str,
+                 data: dict[str, Any], content_hash: str) -> None:
+        super().__init__(source, event_id, kind, time, data, content_hash)
+        self.deal_id: str = data["deal_id"]
+        self.product_line: str = data["product_line"]
+        self.lifecycle: dict[str, tuple[str, str]] = {}
+
+    def lifecycle_status(self, envelope: Envelope) -> str:
+        """'new', 'duplicate' or a conflict reason for a delivery or cancellation of this deal."""
+        known = self.lifecycle.get(envelope.type)
+        if known is None:
+            return "new"
+        if known == (envelope.key, envelope.content_hash):
+            return "duplicate"
+        if known[0] == envelope.key:
+            return f"id: {envelope.key} was already recorded with different content"
+        return f"data.deal_id: deal {self.deal_id} already has {envelope.type} {known[0]}"
+
+    def record_lifecycle(self, envelope: Envelope, recorded_at: Any) -> None:
+        """Append a delivery or cancellation of this deal."""
+        event_class = Deal.Delivered if envelope.type == "deal.delivered" else Deal.Cancelled
+        self.trigger_event(event_class, timestamp=recorded_at, **envelope_fields(envelope))
+
+
+class Renewal(RecordedFact):
+    class Booked(RecordedFact.Recorded):
+        pass
+
+
+class Complaint(RecordedFact):
+    class Logged(RecordedFact.Recorded):
+        pass
+
+
+class CoachingSession(RecordedFact):
+    class Held(RecordedFact.Recorded):
+        pass
+
+
+class Target(RecordedFact):
+    """A target decision; a later one for the same scope, metric and period revises it."""
+
+    class Set(RecordedFact.Recorded):
+        pass
+
+
+class RosterAssignment(RecordedFact):
+    class Assigned(RecordedFact.Recorded):
+        pass
+
+
+class Rejection(Aggregate):
+    """Input the ledger refused, kept verbatim with the reason naming the field."""
+
+    class Recorded(Aggregate.Created):
+        raw: str
+        reason: str
+        origin: str
+
+    def __init__(self, raw: str, reason: str, origin: str) -> None:
+        self.raw = raw
+        self.reason = reason
+        self.origin = origin
+
+
+AGGREGATE_FOR_TYPE: dict[str, type[RecordedFact]] = {
+    "deal.closed": Deal,
+    "renewal.booked": Renewal,
+    "complaint.logged": Complaint,
+    "coaching.session_held": CoachingSession,
+    "target.set": Target,
+    "roster.assigned": RosterAssignment,
+}
+
+CREATION_EVENT: dict[type[RecordedFact], type[RecordedFact.Recorded]] = {
+    RecordedFact: RecordedFact.Recorded,
+    Deal: Deal.Closed,
+    Renewal: Renewal.Booked,
+    Complaint: Complaint.Logged,
+    CoachingSession: CoachingSession.Held,
+    Target: Target.Set,
+    RosterAssignment: RosterAssignment.Assigned,
+}

@@ -1,0 +1,124 @@
+"""The calculation engine (SPEC §7): one pure function from a ledger view and a plan to a statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from domain.decisions import METRICS
+from domain.engine.commission import commission_lines
+from domain.engine.credit import CreditBook
+from domain.engine.extras import clawback_lines, delivery_lines, renewal_lines, unit_lines
+from domain.engine.fingerprint import fingerprint
+from domain.engine.scorecard import (
+    coaching_minutes,
+    complaint_weight,
+    new_customers,
+    quality,
+    score,
+    scorecard_bonus_line,
+)
+from domain.engine.statement import Line, Statement
+from domain.engine.team import scope_target, team_bonus_line, teams_on
+from domain.engine.view import LedgerView
+from domain.plan import Plan
+from domain.targets import EffectiveTarget
+
+NO_REVENUE_TARGET = "no revenue target"
+
+
+def calculate(view: LedgerView, plan: Plan, rep_id: str) -> Statement:
+    """Return the rep's statement for the view's period under the plan."""
+    return calculate_many(view, plan, [rep_id])[0]
+
+
+def calculate_many(view: LedgerView, plan: Plan, rep_ids: Iterable[str]) -> list[Statement]:
+    """Return the statements of several reps of one view, sharing the work of indexing it."""
+    book = CreditBook(view, plan)
+    return [_statement(book, rep_id) for rep_id in rep_ids]
+
+
+def _statement(book: CreditBook, rep_id: str) -> Statement:
+    view, plan = book.view, book.plan
+    targets = {metric: target for metric in METRICS
+               if (target := scope_target(view, f"rep:{rep_id}", metric, plan.target_proration))}
+    team_id = teams_on(view.roster, view, view.period.last_day).get(rep_id)
+    credited = book.credited_revenue(rep_id)
+    revenue_target = _positive(targets.get("revenue"))
+    commission = commission_lines(book.attainment_sales(rep_id), plan, revenue_target)
+    lines = [*commission, *renewal_lines(book, rep_id), *delivery_lines(book, rep_id),
+             *unit_lines(book, rep_id), *clawback_lines(book, rep_id, commission)]
+    lines.sort(key=Line.sort_key)
+    team_line, members = team_bonus_line(book, rep_id, team_id)
+    attainment, measured = _attainment(book, rep_id, targets, credited)
+    card = score(book, measured)
+    closing = [line for line in (team_line, scorecard_bonus_line(book, card)) if line]
+    lines += closing
+    cap = _cap_line(plan, lines)
+    if cap is not None:
+        lines.append(cap)
+    warnings = () if revenue_target else (NO_REVENUE_TARGET,)
+    sources = _sources(book, rep_id, members)
+    return Statement(
+        rep_id=rep_id, period=view.period.name,
+        plan={"id": plan.id, "version": plan.version, "sha256": plan.sha256},
+        effective_targets=targets, attainment=attainment, credited_revenue=credited,
+        lines=tuple(lines), scorecard=card, warnings=warnings, team_id=team_id,
+        fingerprint=fingerprint(rep_id, view.period.name, plan.sha256, targets, sources),
+        sources=tuple(sorted(key for key, _ in sources)),
+    )
+
+
+def _positive(target: EffectiveTarget | None) -> Decimal | None:
+    return target.value if target is not None and target.value > 0 else None
+
+
+def _attainment(book: CreditBook, rep_id: str, targets: dict[str, EffectiveTarget],
+                credited: Decimal) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Attainment per metric with a target, and the scorecard's measured metrics."""
+    achieved = {
+        "revenue": credited,
+        "new_customers": new_customers(book, rep_id),
+        "renewals": sum((s.credited for s in book.credited_renewals(rep_id)), Decimal(0)),
+        "coaching_minutes": coaching_minutes(book, rep_id),
+    }
+    attainment = {metric: achieved[metric] / target
+                  for metric in achieved if (target := _positive(targets.get(metric)))}
+    measured = {"quality": quality(complaint_weight(book, rep_id),
+                                   targets.get("complaint_allowance"))}
+    for metric, name in (("revenue", "revenue"), ("new_customers", "new_customers"),
+                         ("coaching_minutes", "coaching")):
+        if metric in attainment:
+            measured[name] = attainment[metric]
+    return attainment, measured
+
+
+def _cap_line(plan: Plan, lines: list[Line]) -> Line | None:
+    """One negative line of the excess when the total exceeds the plan's cap."""
+    if plan.cap is None:
+        return None
+    total = sum((line.amount for line in lines), Decimal(0))
+    if total <= plan.cap.max_total:
+        return None
+    return Line("cap", plan.cap.max_total - total, total, Decimal(1))
+
+
+def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str, str]]:
+    """Keys and content hashes of every source event the statement consulted."""
+    view = book.view
+    used = {(d.key, d.content_hash) for d in book.deals_of(rep_id)}
+    deal_ids = {d.payload.deal_id for d in book.deals_of(rep_id)}
+    for member in members:
+        used |= {(s.fact.key, s.fact.content_hash) for s in book.attainment_sales(member)}
+    used |= {(s.fact.key, s.fact.content_hash) for s in book.credited_renewals(rep_id)}
+    for cancellation in book.cancellations:
+        if cancellation.payload.deal_id in deal_ids:
+            used.add((cancellation.key, cancellation.content_hash))
+    for delivery in book.deliveries:
+        deal = book.deal_by_id.get(delivery.payload.deal_id)
+        if deal and deal.payload.split_of(rep_id) and view.period.contains(delivery.day):
+            used |= {(delivery.key, delivery.content_hash), (deal.key, deal.content_hash)}
+    used |= {(c.key, c.content_hash) for c in book.complaints_against.get(rep_id, [])
+             if view.period.contains(c.day) or c.payload.deal_id in deal_ids}
+    used |= {(s.key, s.content_hash) for s in book.coaching_of.get(rep_id, [])}
+    return used

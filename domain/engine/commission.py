@@ -1,0 +1,50 @@
+"""Commission on new business (SPEC §7 step 3): marginal tiers over revenue attainment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from domain.engine.credit import Sale
+from domain.engine.statement import Line
+from domain.money import to_cents
+from domain.plan import Plan
+
+
+def band_boundaries(plan: Plan, target: Decimal) -> list[tuple[Decimal, Decimal | None, Decimal]]:
+    """Each tier as (lower, upper, rate) in money: tier k spans (up_to_{k-1}, up_to_k] x target."""
+    bands: list[tuple[Decimal, Decimal | None, Decimal]] = []
+    lower = Decimal(0)
+    for tier in plan.commission.tiers:
+        upper = tier.up_to * target if tier.up_to is not None else None
+        bands.append((lower, upper, tier.rate))
+        lower = upper if upper is not None else lower
+    return bands
+
+
+def commission_lines(sales: Iterable[Sale], plan: Plan, target: Decimal | None) -> list[Line]:
+    """Lines for each deal's overlap with each band; sales that are renewals only move the
+    cumulative position. Without a target every deal earns the first tier's rate."""
+    lines: list[Line] = []
+    bands = band_boundaries(plan, target) if target else None
+    cumulative = Decimal(0)
+    for sale in sales:
+        start, end = cumulative, cumulative + sale.credited
+        cumulative = end
+        if not sale.is_deal:
+            continue
+        if bands is None:
+            lines.append(_line(sale, 1, plan.commission.tiers[0].rate, sale.credited))
+            continue
+        for tier, (lower, upper, rate) in enumerate(bands, start=1):
+            overlap = min(end, upper if upper is not None else end) - max(start, lower)
+            if overlap > 0:
+                lines.append(_line(sale, tier, rate, overlap))
+    return lines
+
+
+def _line(sale: Sale, tier: int, rate: Decimal, base: Decimal) -> Line:
+    deal_id = getattr(sale.fact.payload, "deal_id", None)
+    return Line(kind="commission", amount=to_cents(base * rate), base=base, rate=rate,
+                event_id=sale.fact.event_id, source=sale.fact.source, deal_id=deal_id,
+                tier=tier, time=sale.fact.time)

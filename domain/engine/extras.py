@@ -1,0 +1,88 @@
+"""Renewals, delivery bonus, consumer units and complaint clawbacks (SPEC §7 steps 4–7)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from domain.engine.credit import CreditBook
+from domain.engine.statement import Line
+from domain.facts import SEVERITY_RANK
+from domain.money import floor_int, to_cents
+
+
+def renewal_lines(book: CreditBook, rep_id: str) -> list[Line]:
+    """Credited renewal amount x the plan's renewal rate."""
+    if book.plan.renewals is None:
+        return []
+    rate = book.plan.renewals.rate
+    return [Line("renewal", to_cents(sale.credited * rate), sale.credited, rate,
+                 sale.fact.event_id, sale.fact.source, getattr(sale.fact.payload, "deal_id", None),
+                 None, sale.fact.time)
+            for sale in book.credited_renewals(rep_id)]
+
+
+def delivery_lines(book: CreditBook, rep_id: str) -> list[Line]:
+    """For each enterprise deal delivered in the period and not cancelled: credited x rate."""
+    if book.plan.delivery_bonus is None:
+        return []
+    rate, view, lines, paid = book.plan.delivery_bonus.rate, book.view, [], set()
+    for delivery in book.deliveries:
+        deal = book.deal_by_id.get(delivery.payload.deal_id)
+        if (deal is None or deal.payload.deal_id in paid or not view.period.contains(delivery.day)
+                or deal.payload.product_line != "enterprise" or book.cancellation_of(deal)):
+            continue
+        credited = deal.payload.amount * deal.payload.split_of(rep_id)
+        if credited:
+            paid.add(deal.payload.deal_id)
+            lines.append(Line("delivery_bonus", to_cents(credited * rate), credited, rate,
+                              delivery.event_id, delivery.source, deal.payload.deal_id, None,
+                              delivery.time))
+    return lines
+
+
+def unit_lines(book: CreditBook, rep_id: str) -> list[Line]:
+    """floor(sum of units x split / block) x amount, booked deal by deal as each completes blocks."""
+    if book.plan.units is None:
+        return []
+    block, amount = book.plan.units.block, book.plan.units.amount
+    lines, cumulative = [], Decimal(0)
+    for sale in book.counted_deals(rep_id):
+        deal = sale.fact.payload
+        units = Decimal(getattr(deal, "units", 0)) * deal.split_of(rep_id)
+        if not units:
+            continue
+        blocks = floor_int((cumulative + units) / block) - floor_int(cumulative / block)
+        cumulative += units
+        if blocks:
+            lines.append(Line("units", to_cents(blocks * amount), units, amount,
+                              sale.fact.event_id, sale.fact.source,
+                              getattr(deal, "deal_id", None), None, sale.fact.time))
+    return lines
+
+
+def clawback_lines(book: CreditBook, rep_id: str, commission: list[Line]) -> list[Line]:
+    """A matching complaint claws back rate x the rep's commission on the deal, in the deal's
+    period; a deal never loses more than the commission it earned."""
+    rules = book.plan.clawback.complaints if book.plan.clawback else ()
+    earned: dict[str, Decimal] = defaultdict(Decimal)
+    for line in commission:
+        earned[line.deal_id or ""] += line.amount
+    lines: list[Line] = []
+    for complaint in book.complaints_against.get(rep_id, []):
+        c = complaint.payload
+        deal = book.deal_by_id.get(c.deal_id or "")
+        if deal is None or earned.get(deal.payload.deal_id, 0) <= 0:
+            continue
+        age = (complaint.day - deal.day).days
+        rule = next((r for r in rules if r.category == c.category and 0 <= age <= r.within_days
+                     and SEVERITY_RANK[c.severity] >= SEVERITY_RANK[r.min_severity]), None)
+        if rule is None:
+            continue
+        base = sum((line.amount for line in commission if line.deal_id == deal.payload.deal_id),
+                   Decimal(0))
+        amount = min(to_cents(base * rule.rate), earned[deal.payload.deal_id])
+        earned[deal.payload.deal_id] -= amount
+        lines.append(Line("clawback", -amount, base, rule.rate, complaint.event_id,
+                          complaint.source, deal.payload.deal_id, None, complaint.time))
+    return lines

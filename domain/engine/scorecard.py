@@ -1,0 +1,66 @@
+"""The multi-metric scorecard and its bonus (SPEC §7 step 9)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.engine.credit import CreditBook
+from domain.engine.statement import Line, Scorecard
+from domain.money import to_cents, to_ratio
+from domain.targets import EffectiveTarget
+
+COMPLAINT_WEIGHT = {"low": 1, "medium": 2, "high": 3}
+DEFAULT_COMPLAINT_ALLOWANCE = Decimal(10)
+
+
+def new_customers(book: CreditBook, rep_id: str) -> Decimal:
+    """Counted deals of the period the rep owns that won a new customer."""
+    return Decimal(sum(1 for sale in book.counted_deals(rep_id)
+                       if getattr(sale.fact.payload, "new_customer", False)
+                       and sale.fact.payload.owner == rep_id))
+
+
+def coaching_minutes(book: CreditBook, rep_id: str) -> Decimal:
+    """Minutes of coaching the rep attended as a coachee in the period."""
+    return Decimal(sum(s.payload.minutes for s in book.coaching_of.get(rep_id, [])))
+
+
+def complaint_weight(book: CreditBook, rep_id: str) -> Decimal:
+    """Weighted complaints against the rep logged in the period (low 1, medium 2, high 3)."""
+    return Decimal(sum(COMPLAINT_WEIGHT[c.payload.severity]
+                       for c in book.complaints_against.get(rep_id, [])
+                       if book.view.period.contains(c.day)))
+
+
+def quality(weight: Decimal, allowance: EffectiveTarget | None) -> Decimal:
+    """max(0, 1 - complaint weight / allowance); allowance 10 unless a target says otherwise."""
+    limit = allowance.value if allowance is not None else DEFAULT_COMPLAINT_ALLOWANCE
+    if limit <= 0:
+        return Decimal(1) if weight == 0 else Decimal(0)
+    return max(Decimal(0), 1 - weight / limit)
+
+
+def score(book: CreditBook, measured: dict[str, Decimal]) -> Scorecard:
+    """Capped metrics, renormalised weights over the metrics present, and the weighted score."""
+    card = book.plan.scorecard
+    if card is None:
+        return Scorecard({}, {}, None)
+    metrics = {name: min(value, card.cap) for name, value in measured.items()}
+    weights: dict[str, Decimal] = {name: weight for name, weight in card.weights.items()
+                                   if name in metrics}
+    total_weight = sum(weights.values(), Decimal(0))
+    if total_weight == 0:
+        return Scorecard(metrics, weights, None)
+    weighted = sum((weights[name] * metrics[name] for name in weights), Decimal(0))
+    return Scorecard(metrics, weights, to_ratio(weighted / total_weight))
+
+
+def scorecard_bonus_line(book: CreditBook, card: Scorecard) -> Line | None:
+    """target_amount x score when the score reaches min_score."""
+    plan_card = book.plan.scorecard
+    if plan_card is None or plan_card.bonus is None or card.score is None:
+        return None
+    if card.score < plan_card.bonus.min_score:
+        return None
+    amount = plan_card.bonus.target_amount
+    return Line("scorecard_bonus", to_cents(amount * card.score), amount, card.score)

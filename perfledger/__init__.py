@@ -1,0 +1,1 @@
+"""perfledger's composition root: settings, wiring and the command line."""

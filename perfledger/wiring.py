@@ -1,0 +1,133 @@
+"""Builds the ledger, the read-model database and the projection runner from one database URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from domain.engine import Statement, calculate
+from domain.errors import DomainError, PlanNotFound
+from domain.intake import Incoming, IngestReport
+from domain.ledger import Ledger
+from domain.periods import Period
+from domain.plan import Plan
+from perfledger.settings import Settings
+from projections.collaboration import CollaborationProjection
+from projections.facts import FactsProjection
+from projections.loader import load_view
+from projections.runner import ProjectionRunner
+from projections.statements import LiveStatements
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterable[Sequence[T]]:
+    """Consecutive lists of at most `size` items."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class SettingsError(DomainError):
+    """A setting that cannot work, e.g. a database URL of an unsupported kind."""
+
+
+def utc_now() -> datetime:
+    """The transaction-time clock."""
+    return datetime.now(UTC)
+
+
+def event_store_env(url: str) -> dict[str, str]:
+    """The eventsourcing environment for the event store behind a SQLAlchemy URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise SettingsError("database_url: use a SQLite file, e.g. sqlite:///perfledger.db")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": parsed.database,
+                "SQLITE_LOCK_TIMEOUT": "60"}
+    if parsed.get_backend_name() == "postgresql":
+        return {"PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parsed.database or "perfledger",
+                "POSTGRES_HOST": parsed.host or "127.0.0.1",
+                "POSTGRES_PORT": str(parsed.port or 5432),
+                "POSTGRES_USER": parsed.username or "perfledger",
+                "POSTGRES_PASSWORD": parsed.password or "",
+                "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "4"}
+    raise SettingsError(f"database_url: unsupported database {parsed.get_backend_name()!r} "
+                        "(use sqlite:///FILE or postgresql+psycopg://…)")
+
+
+def read_model_engine(url: str) -> Engine:
+    """The SQLAlchemy engine of the read models; SQLite gets WAL, a busy timeout and
+    write-locking transactions so concurrent runners serialise instead of failing."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return engine
+
+
+class System:
+    """The wired ledger: the writer, the read-model database and the projections."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ledger = Ledger(event_store_env(settings.database_url), clock=utc_now,
+                             default_currency=settings.default_currency)
+        self.engine = read_model_engine(settings.database_url)
+        self.statements = LiveStatements(self._plan_for)
+        self.runner = ProjectionRunner(
+            self.engine, self.ledger,
+            [FactsProjection(), self.statements, CollaborationProjection()],
+            page_size=settings.projection_page_size)
+
+    def _plan_for(self, period: Period) -> Plan | None:
+        return self.ledger.plan_book().plan_for(period)
+
+    def plan_for(self, period: Period) -> Plan:
+        """The plan a period's statements use: adopted for it, else the latest published."""
+        plan = self._plan_for(period)
+        if plan is None:
+            raise PlanNotFound("plan: none is published yet (run `perfledger plan publish FILE`)")
+        return plan
+
+    def ingest(self, items: Iterable[Incoming],
+               on_batch: Callable[[int], None] | None = None) -> IngestReport:
+        """Record inbound lines in batches, bringing the read models up to date after each."""
+        report = IngestReport()
+        for batch in batched(items, self.settings.ingest_batch_size):
+            report.add(self.ledger.record_facts(batch))
+            self.runner.catch_up(settle=False)
+            if on_batch is not None:
+                on_batch(len(batch))
+        self.runner.catch_up()
+        return report
+
+    def statement(self, period: Period, rep_id: str, plan: Plan | None = None) -> Statement:
+        """The rep's statement as of now, under the period's plan or a what-if plan."""
+        self.runner.catch_up()
+        with self.engine.connect() as conn:
+            view = load_view(conn, period, [rep_id])
+        return calculate(view, plan or self.plan_for(period), rep_id)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.ledger.close()
+        self.engine.dispose()

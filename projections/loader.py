@@ -1,0 +1,130 @@
+"""Loads the engine's view of a period from the facts read model."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, select
+
+from domain.engine import LedgerView, Recorded, RosterEntry
+from domain.engine.team import teams_on
+from domain.envelope import PAYLOAD_TYPES
+from domain.periods import Period
+from domain.targets import TargetDecision
+from projections.tables import fact_reps, facts
+
+PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
+                "deal.delivered")
+
+
+def load_view(conn: Connection, period: Period, reps: Collection[str] | None = None,
+              known_at: datetime | None = None, *, with_teams: bool = True) -> LedgerView:
+    """The facts and decisions bearing on the period for the reps (all reps when None), widened
+    to the reps' whole teams so team bonuses can be decided."""
+    skeleton = load_decisions(conn, period, known_at)
+    roster, targets = skeleton.roster, skeleton.targets
+    if reps is not None and with_teams:
+        reps = widen_to_teams(skeleton, reps)
+    column = facts.c.quarter if period.is_quarter else facts.c.month
+    query = _known(select(facts).where(column == period.name, facts.c.type.in_(PERIOD_FACTS)),
+                   known_at)
+    if reps is not None:
+        query = query.where(facts.c.position.in_(
+            select(fact_reps.c.position).where(fact_reps.c.rep_id.in_(sorted(reps)))))
+        rep_deals = select(facts.c.deal_id).join(
+            fact_reps, fact_reps.c.position == facts.c.position).where(
+            facts.c.type == "deal.closed", fact_reps.c.rep_id.in_(sorted(reps)))
+        deliveries = _known(select(facts).where(
+            column == period.name, facts.c.type == "deal.delivered",
+            facts.c.deal_id.in_(rep_deals)), known_at)
+        rows = [*conn.execute(query), *conn.execute(deliveries)]
+    else:
+        rows = list(conn.execute(query))
+    by_type: dict[str, list[Any]] = {kind: [] for kind in PAYLOAD_TYPES}
+    for row in rows:
+        by_type[row.type].append(row)
+    delivered = {row.deal_id for row in by_type["deal.delivered"]}
+    closed_here = {row.deal_id for row in by_type["deal.closed"]}
+    older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at)
+    deal_ids = closed_here | delivered
+    cancellations = _by_deal(conn, "deal.cancelled", deal_ids, known_at)
+    late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at)
+                       if row.position not in {r.position for r in by_type["complaint.logged"]}]
+    return LedgerView(
+        period=period, roster=roster, targets=targets, known_at=known_at,
+        deals=_recorded([*by_type["deal.closed"], *older]),
+        deliveries=_recorded(by_type["deal.delivered"]),
+        cancellations=_recorded(cancellations),
+        renewals=_recorded(by_type["renewal.booked"]),
+        complaints=_recorded([*by_type["complaint.logged"], *late_complaints]),
+        coaching=_recorded(by_type["coaching.session_held"]),
+    )
+
+
+def load_decisions(conn: Connection, period: Period, known_at: datetime | None = None
+                   ) -> LedgerView:
+    """A view holding only the period's target decisions and the roster."""
+    return LedgerView(period=period, roster=tuple(_roster(conn, known_at)),
+                      targets=tuple(_targets(conn, period, known_at)), known_at=known_at)
+
+
+def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
+    """The reps plus every member of their teams as of the period's last day."""
+    teams = teams_on(view.roster, view, view.period.last_day)
+    wanted = {teams[rep] for rep in reps if rep in teams}
+    return set(reps) | {rep for rep, team in teams.items() if team in wanted}
+
+
+def _known(query: Select[Any], known_at: datetime | None) -> Select[Any]:
+    if known_at is None:
+        return query
+    return query.where(facts.c.recorded_at <= known_at.isoformat(timespec="microseconds"))
+
+
+def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime | None
+             ) -> list[Any]:
+    if not deal_ids:
+        return []
+    rows: list[Any] = []
+    ordered = sorted(deal_ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        query = select(facts).where(facts.c.type == kind, facts.c.deal_id.in_(chunk))
+        rows += conn.execute(_known(query, known_at))
+    return rows
+
+
+def _recorded(rows: Iterable[Any]) -> tuple[Recorded[Any], ...]:
+    return tuple(Recorded(
+        source=row.source, event_id=row.event_id, time=datetime.fromisoformat(row.time),
+        recorded_at=datetime.fromisoformat(row.recorded_at), content_hash=row.content_hash,
+        payload=PAYLOAD_TYPES[row.type].model_validate(orjson.loads(row.data)),
+    ) for row in rows)
+
+
+def _targets(conn: Connection, period: Period, known_at: datetime | None
+             ) -> Iterable[TargetDecision]:
+    query = select(facts).where(facts.c.type == "target.set",
+                                facts.c.target_period == period.name).order_by(facts.c.position)
+    for row in conn.execute(_known(query, known_at)):
+        data = orjson.loads(row.data)
+        yield TargetDecision(
+            decision_id=row.event_id, scope=data["scope"], metric=data["metric"],
+            period=data["period"], value=Decimal(data["value"]),
+            effective_from=date.fromisoformat(data.get("effective_from") or period.first_day
+                                              .isoformat()),
+            position=row.position, reason=data["reason"], approved_by=data["approved_by"],
+            recorded_at=datetime.fromisoformat(row.recorded_at))
+
+
+def _roster(conn: Connection, known_at: datetime | None) -> Iterable[RosterEntry]:
+    query = select(facts).where(facts.c.type == "roster.assigned").order_by(facts.c.position)
+    for row in conn.execute(_known(query, known_at)):
+        data = orjson.loads(row.data)
+        yield RosterEntry(data["rep_id"], data["team_id"],
+                          date.fromisoformat(data["effective_from"]), row.position,
+                          datetime.fromisoformat(row.recorded_at))

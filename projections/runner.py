@@ -1,0 +1,108 @@
+"""Runs projections over the notification log: pages in global order, each page's view rows and
+tracking positions written in one transaction, so a restart neither loses nor repeats work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.application import Application
+from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.tables import metadata, projection_positions
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A domain event at its position in the notification log."""
+
+    position: int
+    event: Any
+
+
+class Projection(Protocol):
+    """A read model: its tables, how a page of events changes them, and deferred work."""
+
+    name: str
+    tables: tuple[Table, ...]
+
+    def process(self, conn: Connection, events: Sequence[Logged]) -> None: ...
+
+    def settle(self, engine: Engine) -> None: ...
+
+
+class ProjectionRunner:
+    """Catches projections up with the log, in pages, exactly once."""
+
+    def __init__(self, engine: Engine, ledger: Application[Any],
+                 projections: Sequence[Projection], page_size: int = 1000) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.projections = list(projections)
+        self.page_size = page_size
+        self._ready = False
+
+    def create_tables(self) -> None:
+        """Create missing read-model tables and tracking rows (idempotent)."""
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            for projection in self.projections:
+                conn.execute(_insert_ignore(conn, projection.name))
+        self._ready = True
+
+    def catch_up(self, *, settle: bool = True) -> int:
+        """Process everything recorded so far; return how many log positions were applied.
+        Deferred work (recomputing stale statements) runs at the end unless `settle` is False."""
+        if not self._ready:
+            self.create_tables()
+        applied = 0
+        while True:
+            with self.engine.connect() as conn:
+                start = min(self._positions(conn).values()) + 1
+            notifications = self.ledger.recorder.select_notifications(start, self.page_size)
+            if not notifications:
+                break
+            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+            applied += self._apply(page)
+        if settle:
+            for projection in self.projections:
+                projection.settle(self.engine)
+        return applied
+
+    def rebuild(self) -> int:
+        """Drop every read model and build it again from position 0."""
+        tables = [table for projection in self.projections for table in projection.tables]
+        metadata.drop_all(self.engine, tables=tables)
+        with self.engine.begin() as conn:
+            conn.execute(projection_positions.delete().where(
+                projection_positions.c.name.in_([p.name for p in self.projections])))
+        self._ready = False
+        return self.catch_up()
+
+    def _apply(self, page: list[Logged]) -> int:
+        with self.engine.begin() as conn:
+            positions = self._positions(conn, lock=True)
+            for projection in self.projections:
+                todo = [logged for logged in page if logged.position > positions[projection.name]]
+                if todo:
+                    projection.process(conn, todo)
+                    conn.execute(update(projection_positions)
+                                 .where(projection_positions.c.name == projection.name)
+                                 .values(position=todo[-1].position))
+        return len(page)
+
+    def _positions(self, conn: Connection, *, lock: bool = False) -> dict[str, int]:
+        query = select(projection_positions.c.name, projection_positions.c.position).where(
+            projection_positions.c.name.in_([p.name for p in self.projections]))
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return {row.name: row.position for row in conn.execute(query)}
+
+
+def _insert_ignore(conn: Connection, name: str) -> Any:
+    values = {"name": name, "position": 0}
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(projection_positions).values(values).on_conflict_do_nothing()
+    return sqlite.insert(projection_positions).values(values).on_conflict_do_nothing()

@@ -1,0 +1,145 @@
+"""Live statements: every (rep, period) touched by a fact or decision is marked stale in the
+page's transaction, then recomputed by the engine and stored with its summary figures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.engine import Statement, calculate_many
+from domain.money import decimal_text, money_text, to_ratio
+from domain.periods import Period, periods_of
+from domain.plan import Plan
+from domain.plan_book import PlanBook
+from projections.loader import load_view, widen_to_teams
+from projections.runner import Logged
+from projections.tables import fact_reps, facts, live_statements, stale_statements
+
+PlanFor = Callable[[Period], Plan | None]
+SETTLE_CHUNK = 200
+
+
+class LiveStatements:
+    """Keeps `live_statements` equal to what the engine computes from everything recorded."""
+
+    name = "statements"
+    tables: tuple[Table, ...] = (live_statements, stale_statements)
+
+    def __init__(self, plan_for: PlanFor) -> None:
+        self.plan_for = plan_for
+
+    def process(self, conn: Connection, events: Sequence[Logged]) -> None:
+        """Mark stale every (rep, period) the page's events bear on."""
+        stale: set[tuple[str, str]] = set()
+        for logged in events:
+            event = logged.event
+            if isinstance(event, PlanBook.PlanAdopted):
+                stale |= _existing(conn, event.period)
+            elif isinstance(event, PlanBook.PlanPublished):
+                stale |= _existing(conn, None)
+            elif hasattr(event, "content_hash") and hasattr(event, "kind"):
+                stale |= _touched(conn, logged.position, event)
+        if stale:
+            rows = [{"rep_id": rep, "period": period} for rep, period in sorted(stale)]
+            conn.execute(_insert_ignore(conn, stale_statements).values(rows))
+
+    def settle(self, engine: Engine) -> None:
+        """Recompute the stale statements, period by period, in chunks of reps."""
+        with engine.connect() as conn:
+            pending = defaultdict(set)
+            for rep, period in conn.execute(select(stale_statements)):
+                pending[period].add(rep)
+        for name, reps in sorted(pending.items()):
+            period = Period.parse(name)
+            plan = self.plan_for(period)
+            if plan is None:
+                continue  # computed once a plan is published
+            ordered = sorted(reps)
+            for start in range(0, len(ordered), SETTLE_CHUNK):
+                self._recompute(engine, period, plan, ordered[start:start + SETTLE_CHUNK])
+
+    def _recompute(self, engine: Engine, period: Period, plan: Plan, reps: list[str]) -> None:
+        with engine.begin() as conn:
+            view = load_view(conn, period, reps)
+            # A rep's sales move the team bonus of every member of the team.
+            members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
+            rows = [summary_row(s) for s in calculate_many(view, plan, members)]
+            conn.execute(delete(live_statements).where(
+                live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
+            conn.execute(live_statements.insert(), rows)
+            conn.execute(delete(stale_statements).where(
+                stale_statements.c.period == period.name, stale_statements.c.rep_id.in_(reps)))
+
+
+def summary_row(statement: Statement) -> dict[str, Any]:
+    """The stored form of a live statement: its JSON and the figures tables show."""
+    target = statement.effective_targets.get("revenue")
+    attainment = statement.attainment.get("revenue")
+    score = statement.scorecard.score
+    return {
+        "rep_id": statement.rep_id, "period": statement.period, "team_id": statement.team_id,
+        "credited_revenue": money_text(statement.credited_revenue),
+        "revenue_target": money_text(target.value) if target else None,
+        "attainment": decimal_text(to_ratio(attainment)) if attainment is not None else None,
+        "score": decimal_text(score) if score is not None else None,
+        "total": money_text(statement.total), "fingerprint": statement.fingerprint,
+        "statement": orjson.dumps(statement.to_json(), option=orjson.OPT_SORT_KEYS).decode(),
+    }
+
+
+def _touched(conn: Connection, position: int, event: Any) -> set[tuple[str, str]]:
+    """(rep, period) pairs a fact or decision bears on; teams are widened when recomputing."""
+    data, kind = event.data, event.kind
+    if kind == "target.set":
+        return _target_stale(conn, data)
+    if kind == "roster.assigned":
+        return _existing(conn, None) | _pairs([data["rep_id"]], _periods(event.time))
+    days = [event.time]
+    reps = [rep for rep, in conn.execute(
+        select(fact_reps.c.rep_id).where(fact_reps.c.position == position))]
+    if data.get("deal_id"):
+        for deal in conn.execute(select(facts.c.position, facts.c.time).where(
+                facts.c.type == "deal.closed", facts.c.deal_id == data["deal_id"])):
+            days.append(deal.time)
+            if kind in ("deal.delivered", "deal.cancelled"):
+                reps += [rep for rep, in conn.execute(
+                    select(fact_reps.c.rep_id).where(fact_reps.c.position == deal.position))]
+    return _pairs(reps, [p for day in days for p in _periods(day)])
+
+
+def _target_stale(conn: Connection, data: dict[str, Any]) -> set[tuple[str, str]]:
+    scope, period = data["scope"], data["period"]
+    if scope.startswith("rep:"):
+        return {(scope.removeprefix("rep:"), period)}
+    if scope.startswith("team:"):
+        team = scope.removeprefix("team:")
+        members = conn.execute(select(live_statements.c.rep_id).where(
+            live_statements.c.period == period, live_statements.c.team_id == team))
+        return {(rep, period) for rep, in members}
+    return set()
+
+
+def _existing(conn: Connection, period: str | None) -> set[tuple[str, str]]:
+    query = select(live_statements.c.rep_id, live_statements.c.period)
+    if period is not None:
+        query = query.where(live_statements.c.period == period)
+    return {(rep, name) for rep, name in conn.execute(query)}
+
+
+def _periods(time: str) -> list[str]:
+    return [period.name for period in periods_of(date.fromisoformat(time[:10]))]
+
+
+def _pairs(reps: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
+    return {(rep, period) for rep in reps for period in periods}
+
+
+def _insert_ignore(conn: Connection, table: Table) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

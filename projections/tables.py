@@ -1,0 +1,90 @@
+"""The read-model tables. Money is text (exact decimals), JSON is text, times are ISO 8601 UTC."""
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+projection_positions = Table(
+    "projection_positions", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+# One row per recorded fact or decision, indexed by period for the engine and for replays.
+facts = Table(
+    "facts", metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("quarter", String(7), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("deal_id", String(200)),
+    Column("scope", String(210)),
+    Column("target_period", String(7)),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("facts_by_quarter", "quarter", "type"),
+    Index("facts_by_month", "month", "type"),
+    Index("facts_by_deal", "deal_id", "type"),
+    Index("facts_by_target_period", "target_period"),
+)
+
+# Every rep a fact names (credits, accountable rep, coachees, roster, target scope).
+fact_reps = Table(
+    "fact_reps", metadata,
+    Column("position", Integer, nullable=False),
+    Column("rep_id", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Index("fact_reps_by_rep", "rep_id", "position"),
+    Index("fact_reps_by_position", "position"),
+)
+
+rejects = Table(
+    "rejects", metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+live_statements = Table(
+    "live_statements", metadata,
+    Column("rep_id", String(200), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("team_id", String(200)),
+    Column("credited_revenue", String(40), nullable=False),
+    Column("revenue_target", String(40)),
+    Column("attainment", String(40)),
+    Column("score", String(40)),
+    Column("total", String(40), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("statement", Text, nullable=False),
+    Index("live_statements_by_period", "period", "team_id"),
+)
+
+# (rep, period) pairs whose live statement must be recomputed; written with the tracking position.
+stale_statements = Table(
+    "stale_statements", metadata,
+    Column("rep_id", String(200), primary_key=True),
+    Column("period", String(7), primary_key=True),
+)
+
+collaboration_edges = Table(
+    "collaboration_edges", metadata,
+    Column("position", Integer, nullable=False),
+    Column("deal_id", String(200), nullable=False),
+    Column("quarter", String(7), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("owner_id", String(200), nullable=False),
+    Column("helper_id", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("credited", String(40), nullable=False),
+    Index("collaboration_by_quarter", "quarter"),
+    Index("collaboration_by_month", "month"),
+    Index("collaboration_by_deal", "deal_id"),
+)
