@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit lint typecheck clean
+.PHONY: install demo test test-unit lint clean asyncapi
 
 install: $(STAMP)
 
@@ -29,3 +29,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+asyncapi: install  ## The AsyncAPI document of the Kafka topics, into docs/.
+	$(BIN)/faststream docs gen --factory consumers.asyncapi:app -o docs/asyncapi.json

@@ -138,6 +138,25 @@ class RosterAssignment(RecordedFact):
         pass
 
 
+class KeyClaim(Aggregate):
+    """Reserves the idempotency key of a fact kept inside its deal (close, delivery,
+    cancellation), so the key cannot be recorded again with other content."""
+
+    class Claimed(Aggregate.Created):
+        key: str
+        content_hash: str
+
+    def __init__(self, key: str, content_hash: str) -> None:
+        self.key = key
+        self.content_hash = content_hash
+
+    @classmethod
+    def claim(cls, envelope: Envelope, recorded_at: Any) -> KeyClaim:
+        """Claim the envelope's key for its content."""
+        return cls._create(cls.Claimed, id=fact_id(envelope.key), timestamp=recorded_at,
+                           key=envelope.key, content_hash=envelope.content_hash)
+
+
 class Rejection(Aggregate):
     """Input the ledger refused, kept verbatim with the reason naming the field."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from domain.aggregates import (
     AGGREGATE_FOR_TYPE,
     Deal,
+    KeyClaim,
     RecordedFact,
     Rejection,
     deal_id_of,
@@ -48,17 +50,20 @@ class Rejected:
 
 @dataclass
 class IngestReport:
-    """What a batch did: keys accepted, duplicates dropped, lines rejected."""
+    """What a batch did: keys accepted, duplicates dropped, lines rejected, and the count of
+    each outcome by event type (`invalid` when the type could not be read)."""
 
     accepted: list[str] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    by_type: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, other: IngestReport) -> None:
         """Fold another batch's report into this one."""
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.by_type.update(other.by_type)
 
 
 class BatchIntake:
@@ -75,12 +80,15 @@ class BatchIntake:
 
     def take(self, item: Incoming) -> None:
         """Validate one line and record it, count it as a duplicate, or reject it."""
+        kind = "invalid"
         try:
             envelope = decode_event(item.raw)
+            kind = envelope.type
             self._check_currency(envelope)
             outcome = self._record(envelope)
         except InvalidInput as error:
             self._reject(item, str(error))
+            self.report.by_type["rejected", kind] += 1
             return
         if outcome == "duplicate":
             self.report.duplicates += 1
@@ -88,6 +96,8 @@ class BatchIntake:
             self.report.accepted.append(envelope.key)
         else:
             self._reject(item, outcome)
+            outcome = "rejected"
+        self.report.by_type[outcome, kind] += 1
 
     def aggregates(self) -> list[Aggregate]:
         """Everything the batch changes, to be saved in one transaction."""
@@ -101,8 +111,24 @@ class BatchIntake:
                                    f"the plan currency {expected}")
 
     def _record(self, envelope: Envelope) -> str:
+        if envelope.type in LIFECYCLE_TYPES or isinstance(envelope.payload, DealClosed):
+            return self._record_in_deal(envelope)
+        return self._record_fact(envelope)
+
+    def _record_in_deal(self, envelope: Envelope) -> str:
+        """Deal facts live in the deal's aggregate; a claim keeps their key from being reused."""
+        claim = self._existing(fact_id(envelope.key))
+        if claim is not None:
+            return _compare(claim, envelope)
         if envelope.type in LIFECYCLE_TYPES:
-            return self._record_lifecycle(envelope)
+            outcome = self._record_lifecycle(envelope)
+        else:
+            outcome = self._record_fact(envelope)
+        if outcome == "accepted":
+            self.pending[fact_id(envelope.key)] = KeyClaim.claim(envelope, self.recorded_at)
+        return outcome
+
+    def _record_fact(self, envelope: Envelope) -> str:
         cls = AGGREGATE_FOR_TYPE[envelope.type]
         if isinstance(envelope.payload, DealClosed):
             aggregate_id = deal_id_of(envelope.payload.deal_id)
@@ -110,7 +136,6 @@ class BatchIntake:
             aggregate_id = fact_id(envelope.key)
         existing = self._existing(aggregate_id)
         if existing is not None:
-            assert isinstance(existing, RecordedFact)
             return _compare(existing, envelope)
         self.pending[aggregate_id] = cls.record(envelope, aggregate_id, self.recorded_at)
         return "accepted"
@@ -145,8 +170,9 @@ class BatchIntake:
                 raw=raw, reason=reason, origin=item.origin)
 
 
-def _compare(existing: RecordedFact, envelope: Envelope) -> str:
+def _compare(existing: Aggregate, envelope: Envelope) -> str:
     """'duplicate' for the same key and content, else the reason for the conflict."""
+    assert isinstance(existing, (RecordedFact, KeyClaim))
     if existing.key == envelope.key:
         if existing.content_hash == envelope.content_hash:
             return "duplicate"

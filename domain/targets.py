@@ -60,7 +60,7 @@ def effective_target(
     """Return the effective target of one (scope, metric, period), or None if none was set."""
     ordered = sorted(
         (d for d in decisions if d.effective_from <= period.last_day),
-        key=lambda d: (max(d.effective_from, period.first_day), d.position),
+        key=lambda d: (d.effective_from, d.position),
     )
     if not ordered:
         return None
@@ -76,7 +76,7 @@ def effective_target(
 
 def _segments(ordered: Sequence[TargetDecision], period: Period) -> list[Segment]:
     """Each value holds from its start to the day before the next start (the last to period end);
-    at an equal start the later-recorded decision wins."""
+    at an equal start (clamped to the period's first day) the later one in `ordered` wins."""
     starts = [max(d.effective_from, period.first_day) for d in ordered]
     segments: list[Segment] = []
     for index, decision in enumerate(ordered):

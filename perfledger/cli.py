@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from domain.errors import DomainError
 from domain.periods import Period
 from domain.plan import parse_plan
-from perfledger import render
+from perfledger import kafka_cli, render
 from perfledger.reading import count_lines, input_lines
 from perfledger.settings import Settings
 from perfledger.wiring import System
@@ -181,6 +181,9 @@ def demo() -> None:
     from perfledger.demo import run_demo
 
     run_demo(out)
+
+
+kafka_cli.register(app)
 
 
 def _read_text(path: Path) -> str:

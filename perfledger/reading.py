@@ -17,8 +17,8 @@ def input_lines(paths: list[str]) -> Iterator[Incoming]:
             yield from _lines(sys.stdin.buffer, "stdin")
             continue
         file = Path(path)
-        if not file.is_file():
-            raise DomainError(f"FILE: {path} does not exist or is not a file")
+        if not file.exists() or file.is_dir():
+            raise DomainError(f"FILE: {path} does not exist or is a folder")
         with file.open("rb") as stream:
             yield from _lines(stream, path)
 

@@ -4,7 +4,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Where the ledger lives and how it takes input."""
+    """Where the ledger lives, how it takes input and where it talks to Kafka."""
 
     model_config = SettingsConfigDict(env_prefix="PERFLEDGER_")
 
@@ -12,3 +12,10 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     ingest_batch_size: int = 1000
     projection_page_size: int = 1000
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = "perf."
+    kafka_group_id: str = "perfledger-ingest"
+    kafka_batch_size: int = 1000
+    kafka_partitions: int = 3
+    kafka_client_id: str = "perfledger"

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from domain.engine import Statement, calculate
 from domain.errors import DomainError, PlanNotFound
@@ -45,7 +46,11 @@ def utc_now() -> datetime:
 
 def event_store_env(url: str) -> dict[str, str]:
     """The eventsourcing environment for the event store behind a SQLAlchemy URL."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise SettingsError("database_url: not a database URL, e.g. sqlite:///perfledger.db"
+                            ) from None
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise SettingsError("database_url: use a SQLite file, e.g. sqlite:///perfledger.db")
@@ -92,7 +97,7 @@ class System:
         self.ledger = Ledger(event_store_env(settings.database_url), clock=utc_now,
                              default_currency=settings.default_currency)
         self.engine = read_model_engine(settings.database_url)
-        self.statements = LiveStatements(self._plan_for)
+        self.statements = LiveStatements(self._plan_for, utc_now)
         self.runner = ProjectionRunner(
             self.engine, self.ledger,
             [FactsProjection(), self.statements, CollaborationProjection()],

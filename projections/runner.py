@@ -71,10 +71,16 @@ class ProjectionRunner:
                 projection.settle(self.engine)
         return applied
 
+    def positions(self) -> dict[str, int]:
+        """Each projection's position in the notification log."""
+        with self.engine.connect() as conn:
+            return self._positions(conn)
+
     def rebuild(self) -> int:
         """Drop every read model and build it again from position 0."""
         tables = [table for projection in self.projections for table in projection.tables]
         metadata.drop_all(self.engine, tables=tables)
+        projection_positions.create(self.engine, checkfirst=True)  # a store never caught up
         with self.engine.begin() as conn:
             conn.execute(projection_positions.delete().where(
                 projection_positions.c.name.in_([p.name for p in self.projections])))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy import Connection, Engine, Table, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.engine import Statement, calculate_many
@@ -19,35 +19,50 @@ from domain.plan import Plan
 from domain.plan_book import PlanBook
 from projections.loader import load_view, widen_to_teams
 from projections.runner import Logged
-from projections.tables import fact_reps, facts, live_statements, stale_statements
+from projections.score_updates import record_score_updates
+from projections.tables import (
+    fact_reps,
+    facts,
+    live_statements,
+    stale_causes,
+    stale_statements,
+)
 
 PlanFor = Callable[[Period], Plan | None]
 SETTLE_CHUNK = 200
+SETTLE_LOCK = 7_311_001  # advisory lock id for recomputing live statements
 
 
 class LiveStatements:
     """Keeps `live_statements` equal to what the engine computes from everything recorded."""
 
     name = "statements"
-    tables: tuple[Table, ...] = (live_statements, stale_statements)
+    tables: tuple[Table, ...] = (live_statements, stale_statements, stale_causes)
 
-    def __init__(self, plan_for: PlanFor) -> None:
+    def __init__(self, plan_for: PlanFor, clock: Callable[[], datetime]) -> None:
         self.plan_for = plan_for
+        self.clock = clock
 
     def process(self, conn: Connection, events: Sequence[Logged]) -> None:
-        """Mark stale every (rep, period) the page's events bear on."""
-        stale: set[tuple[str, str]] = set()
+        """Mark stale every (rep, period) the page's events bear on, with the events as causes."""
+        causes: list[dict[str, str]] = []
         for logged in events:
             event = logged.event
             if isinstance(event, PlanBook.PlanAdopted):
-                stale |= _existing(conn, event.period)
+                touched, cause = _existing(conn, event.period), f"plan:{event.plan_ref}"
             elif isinstance(event, PlanBook.PlanPublished):
-                stale |= _existing(conn, None)
+                touched, cause = _existing(conn, None), f"plan:{event.plan_id}@{event.version}"
             elif hasattr(event, "content_hash") and hasattr(event, "kind"):
-                stale |= _touched(conn, logged.position, event)
-        if stale:
-            rows = [{"rep_id": rep, "period": period} for rep, period in sorted(stale)]
-            conn.execute(_insert_ignore(conn, stale_statements).values(rows))
+                touched, cause = _touched(conn, logged.position, event), event.event_id
+            else:
+                continue
+            causes += [{"rep_id": rep, "period": period, "event_id": cause}
+                       for rep, period in sorted(touched)]
+        if causes:
+            stale = sorted({(c["rep_id"], c["period"]) for c in causes})
+            conn.execute(_insert_ignore(conn, stale_statements).values(
+                [{"rep_id": rep, "period": period} for rep, period in stale]))
+            conn.execute(stale_causes.insert(), causes)
 
     def settle(self, engine: Engine) -> None:
         """Recompute the stale statements, period by period, in chunks of reps."""
@@ -66,15 +81,34 @@ class LiveStatements:
 
     def _recompute(self, engine: Engine, period: Period, plan: Plan, reps: list[str]) -> None:
         with engine.begin() as conn:
+            _serialise_settling(conn)
             view = load_view(conn, period, reps)
             # A rep's sales move the team bonus of every member of the team.
             members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
-            rows = [summary_row(s) for s in calculate_many(view, plan, members)]
+            statements = calculate_many(view, plan, members)
             conn.execute(delete(live_statements).where(
                 live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
-            conn.execute(live_statements.insert(), rows)
-            conn.execute(delete(stale_statements).where(
-                stale_statements.c.period == period.name, stale_statements.c.rep_id.in_(reps)))
+            conn.execute(live_statements.insert(), [summary_row(s) for s in statements])
+            record_score_updates(conn, statements, _causes(conn, period, reps), self.clock())
+            for table in (stale_statements, stale_causes):
+                conn.execute(delete(table).where(
+                    table.c.period == period.name, table.c.rep_id.in_(reps)))
+
+
+def _serialise_settling(conn: Connection) -> None:
+    """One settling transaction at a time across processes (SQLite's write lock already is)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETTLE_LOCK})
+
+
+def _causes(conn: Connection, period: Period, reps: list[str]) -> dict[tuple[str, str], list[str]]:
+    """The events that made each of the reps' statements stale."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    query = select(stale_causes).where(stale_causes.c.period == period.name,
+                                       stale_causes.c.rep_id.in_(reps))
+    for row in conn.execute(query):
+        found[(row.rep_id, row.period)].append(row.event_id)
+    return found
 
 
 def summary_row(statement: Statement) -> dict[str, Any]:
@@ -104,10 +138,12 @@ def _touched(conn: Connection, position: int, event: Any) -> set[tuple[str, str]
     reps = [rep for rep, in conn.execute(
         select(fact_reps.c.rep_id).where(fact_reps.c.position == position))]
     if data.get("deal_id"):
-        for deal in conn.execute(select(facts.c.position, facts.c.time).where(
-                facts.c.type == "deal.closed", facts.c.deal_id == data["deal_id"])):
+        # A cancellation also takes back the delivery bonus booked in the delivery's period.
+        related = ("deal.closed", "deal.delivered") if kind == "deal.cancelled" else ("deal.closed",)
+        for deal in conn.execute(select(facts.c.position, facts.c.type, facts.c.time).where(
+                facts.c.type.in_(related), facts.c.deal_id == data["deal_id"])):
             days.append(deal.time)
-            if kind in ("deal.delivered", "deal.cancelled"):
+            if deal.type == "deal.closed" and kind in ("deal.delivered", "deal.cancelled"):
                 reps += [rep for rep, in conn.execute(
                     select(fact_reps.c.rep_id).where(fact_reps.c.position == deal.position))]
     return _pairs(reps, [p for day in days for p in _periods(day)])

@@ -88,3 +88,31 @@ collaboration_edges = Table(
     Index("collaboration_by_month", "month"),
     Index("collaboration_by_deal", "deal_id"),
 )
+
+# The events behind each stale statement, reported as the causes of its score update.
+stale_causes = Table(
+    "stale_causes", metadata,
+    Column("rep_id", String(200), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("event_id", String(420), nullable=False),
+    Index("stale_causes_by_key", "rep_id", "period"),
+)
+
+# The score-update outbox: one row per change of a live statement's figures, published to Kafka
+# by a tracked publisher. Kept across rebuilds so each key's `seq` only ever grows.
+score_updates = Table(
+    "score_updates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rep_id", String(200), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+score_heads = Table(
+    "score_heads", metadata,
+    Column("rep_id", String(200), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+)

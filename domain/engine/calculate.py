@@ -19,7 +19,7 @@ from domain.engine.scorecard import (
     scorecard_bonus_line,
 )
 from domain.engine.statement import Line, Statement
-from domain.engine.team import scope_target, team_bonus_line, teams_on
+from domain.engine.team import scope_target, team_bonus_line, team_target, teams_on
 from domain.engine.view import LedgerView
 from domain.plan import Plan
 from domain.targets import EffectiveTarget
@@ -64,9 +64,18 @@ def _statement(book: CreditBook, rep_id: str) -> Statement:
         plan={"id": plan.id, "version": plan.version, "sha256": plan.sha256},
         effective_targets=targets, attainment=attainment, credited_revenue=credited,
         lines=tuple(lines), scorecard=card, warnings=warnings, team_id=team_id,
-        fingerprint=fingerprint(rep_id, view.period.name, plan.sha256, targets, sources),
+        fingerprint=fingerprint(rep_id, view.period.name, plan.sha256,
+                                {**targets, **_team_targets(book, team_id)}, sources),
         sources=tuple(sorted(key for key, _ in sources)),
     )
+
+
+def _team_targets(book: CreditBook, team_id: str | None) -> dict[str, EffectiveTarget]:
+    """The team's revenue target when a team bonus depends on it, keyed `team:ID:revenue`."""
+    if book.plan.team_bonus is None or team_id is None:
+        return {}
+    target = team_target(book.view, team_id, "revenue", book.plan.target_proration)
+    return {f"team:{team_id}:revenue": target} if target is not None else {}
 
 
 def _positive(target: EffectiveTarget | None) -> Decimal | None:
