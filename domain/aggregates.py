@@ -157,6 +157,13 @@ class KeyClaim(Aggregate):
                            key=envelope.key, content_hash=envelope.content_hash)
 
 
+class Adjustment(RecordedFact):
+    """A correction booked in a later period (the ledger's own event, keyed like a fact)."""
+
+    class Posted(RecordedFact.Recorded):
+        pass
+
+
 class Rejection(Aggregate):
     """Input the ledger refused, kept verbatim with the reason naming the field."""
 
@@ -188,4 +195,5 @@ CREATION_EVENT: dict[type[RecordedFact], type[RecordedFact.Recorded]] = {
     CoachingSession: CoachingSession.Held,
     Target: Target.Set,
     RosterAssignment: RosterAssignment.Assigned,
+    Adjustment: Adjustment.Posted,
 }

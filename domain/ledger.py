@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -12,6 +15,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from domain.adjustments import AdjustmentPosted, adjustment_envelope
+from domain.aggregates import Adjustment, fact_id
+from domain.audit import AccountingPeriod, Dispute, IssuedStatement, dispute_uuid, period_id, statement_id
 from domain.envelope import Envelope
 from domain.errors import DomainError
 from domain.intake import BatchIntake, Incoming, IngestReport
@@ -20,6 +26,15 @@ from domain.plan import Plan, parse_plan
 from domain.plan_book import PLAN_BOOK_ID, PlanBook
 
 MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Restatement:
+    """A recomputed statement of a closed period, as known at `known_at`, and what caused it."""
+
+    statement: dict[str, Any]
+    known_at: datetime
+    causes: tuple[str, ...]
 
 
 class Ledger(Application[UUID]):
@@ -56,11 +71,111 @@ class Ledger(Application[UUID]):
         self.save(book)
         return plan
 
-    def adopt_plan(self, period: str, plan_ref: str) -> None:
-        """Adopt a published plan version (`id@version`) for a period."""
+    def adopt_plan(self, period: str, plan_ref: str, *, restating: bool = False) -> None:
+        """Adopt a published plan version (`id@version`) for a period. A closed period changes
+        plan only through a replay that restates it."""
+        if self.is_closed(period) and not restating:
+            raise DomainError(f"PERIOD: {period} is closed; adopt a plan for it with "
+                              "`perfledger replay PERIOD --plan FILE --apply`")
         book = self.plan_book()
         book.adopt(Period.parse(period), plan_ref, self.clock())
         self.save(book)
+
+    def is_closed(self, period: str) -> bool:
+        """True once the period's statements were issued."""
+        return self._find(period_id(period)) is not None
+
+    def first_open_after(self, period: Period) -> Period:
+        """The first period of the same kind after `period` that is still open."""
+        following = period.next()
+        while self.is_closed(following.name):
+            following = following.next()
+        return following
+
+    def issued(self, rep_id: str, period: str) -> IssuedStatement | None:
+        """The rep's issued statements for the period, if any."""
+        found = self._find(statement_id(rep_id, period))
+        return found if isinstance(found, IssuedStatement) else None
+
+    def close_period(self, period: str, statements: Sequence[dict[str, Any]],
+                     known_at: datetime, plan_ref: str | None = None) -> None:
+        """Lock the period and issue version 1 of every statement, computed as known at
+        `known_at` under `plan_ref`, in one transaction. The plan is adopted for the period,
+        so plans published later do not change it: only a replay that restates it does."""
+        if self.is_closed(period):
+            raise DomainError(f"PERIOD: {period} is already closed")
+        at = self.clock()
+        pinned: list[Aggregate] = []
+        if plan_ref is not None:
+            book = self.plan_book()
+            book.adopt(Period.parse(period), plan_ref, at)
+            pinned.append(book)
+        self.save(AccountingPeriod.close(period, at), *pinned,
+                  *(IssuedStatement.issue(s, known_at, at) for s in statements))
+
+    def restate(self, period: str, restatements: Sequence[Restatement]) -> Period:
+        """Issue the next version of each changed statement with its causes, and post each
+        delta as an adjustment in the first open period after; return that period."""
+        if not self.is_closed(period):
+            raise DomainError(f"PERIOD: {period} is open; only a closed period is restated")
+        at, target = self.clock(), self.first_open_after(Period.parse(period))
+        changed: list[Aggregate] = []
+        for restatement in restatements:
+            statement = restatement.statement
+            history = self.issued(statement["rep_id"], period)
+            previous = Decimal(history.latest["total"]) if history else Decimal(0)
+            if history is None:
+                history = IssuedStatement.issue(statement, restatement.known_at, at)
+            else:
+                history.restate(statement, restatement.known_at, list(restatement.causes),
+                                target.name, at)
+            changed.append(history)
+            delta = Decimal(statement["total"]) - previous
+            if delta:
+                changed.append(self._adjustment(
+                    f"restatement/{period}/{statement['rep_id']}/v{history.version}", AdjustmentPosted(
+                        rep_id=statement["rep_id"], period=target.name, amount=delta,
+                        corrects_period=period, corrects_version=history.version,
+                        reason="restatement"), at))
+        self.save(*changed)
+        return target
+
+    def open_dispute(self, period: str, rep_id: str, line: int | None, reason: str) -> str:
+        """Open a dispute on the rep's statement (optionally one line); return its id."""
+        Period.parse(period)
+        at = self.clock()
+        history = self.issued(rep_id, period)
+        if line is not None and history is not None and line > len(history.latest["lines"]):
+            raise DomainError(f"--line: {rep_id}'s {period} statement (version {history.version}) "
+                              f"has {len(history.latest['lines'])} lines, not {line}")
+        seed = f"{rep_id}|{period}|{line}|{reason}|{at.isoformat()}"
+        dispute_id = "dsp-" + hashlib.sha256(seed.encode()).hexdigest()[:10]
+        self.save(Dispute.open(dispute_id, rep_id, period, line, reason,
+                               history.version if history else None, at))
+        return dispute_id
+
+    def resolve_dispute(self, dispute_id: str, *, accepted: bool, amount: Decimal | None,
+                        note: str) -> Period | None:
+        """Accept (posting the amount as an adjustment in the first open period after the
+        statement's period) or reject a dispute; return where an adjustment went."""
+        dispute = self._find(dispute_uuid(dispute_id))
+        if not isinstance(dispute, Dispute):
+            raise DomainError(f"ID: no dispute {dispute_id}")
+        at = self.clock()
+        target = self.first_open_after(Period.parse(dispute.period)) if accepted else None
+        dispute.resolve(accepted, amount, note, target.name if target else None, at)
+        if target is None or amount is None:
+            self.save(dispute)
+            return None
+        self.save(dispute, self._adjustment(f"dispute/{dispute_id}", AdjustmentPosted(
+            rep_id=dispute.rep_id, period=target.name, amount=amount,
+            corrects_period=dispute.period, dispute_id=dispute_id, reason=note), at))
+        return target
+
+    @staticmethod
+    def _adjustment(key: str, payload: AdjustmentPosted, at: datetime) -> Aggregate:
+        envelope = adjustment_envelope(key, payload)
+        return Adjustment.record(envelope, fact_id(envelope.key), at)
 
     def plan_book(self) -> PlanBook:
         """The ledger's plan book (empty if no plan was ever published)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 from domain.errors import InvalidInput
@@ -62,6 +63,7 @@ class Period:
         return self.name
 
 
+@lru_cache(maxsize=4096)
 def periods_of(day: date) -> tuple[Period, Period]:
     """Return the quarter and the month that contain day."""
     quarter = Period.parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")

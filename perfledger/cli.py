@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from domain.errors import DomainError
 from domain.periods import Period
 from domain.plan import parse_plan
-from perfledger import kafka_cli, render
+from perfledger import audit_cli, kafka_cli, render
+from perfledger.audit import issued_statement
+from perfledger.options import JsonFlag, KnownAt, console, emit_json, known_at_arg, read_text
 from perfledger.reading import count_lines, input_lines
 from perfledger.settings import Settings
 from perfledger.wiring import System
@@ -26,11 +27,8 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
                   help="perfledger: an event-sourced performance ledger for sales teams.")
 plan_app = typer.Typer(no_args_is_help=True, help="Publish and adopt commission plans.")
 app.add_typer(plan_app, name="plan")
-out = Console()
-err = Console(stderr=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
+out = console()
+err = console(stderr=True)
 
 class State:
     """The lazily wired system for the chosen database."""
@@ -44,11 +42,6 @@ class State:
         if self._system is None:
             self._system = System(self.settings)
         return self._system
-
-
-def emit_json(document: Any) -> None:
-    """Write JSON to standard output."""
-    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 def period_arg(text: str) -> Period:
@@ -89,19 +82,19 @@ def ingest(ctx: typer.Context, files: Annotated[list[str], typer.Argument(
 
 
 @app.command()
-def rejects(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def rejects(ctx: typer.Context, as_json: JsonFlag = False, as_known_at: KnownAt = None) -> None:
     """List rejected input with the reason naming the field."""
     system = ctx.obj.system
     system.runner.catch_up()
     with system.engine.connect() as conn:
-        rows = stored_rejects(conn)
+        rows = stored_rejects(conn, known_at_arg(as_known_at))
     emit_json(rows) if as_json else render.rejects(out, rows)
 
 
 @plan_app.command("publish")
 def plan_publish(ctx: typer.Context, file: Path, as_json: JsonFlag = False) -> None:
     """Validate and publish a plan version (YAML)."""
-    plan = ctx.obj.system.ledger.publish_plan(_read_text(file))
+    plan = ctx.obj.system.ledger.publish_plan(read_text(file))
     published = {"id": plan.id, "version": plan.version, "sha256": plan.sha256}
     emit_json(published) if as_json else out.print(
         f"published {plan.ref} sha256 {plan.sha256}")
@@ -119,34 +112,47 @@ def plan_adopt(ctx: typer.Context, period: str, plan_ref: Annotated[str, typer.A
 def statement(ctx: typer.Context, period: str, rep: Annotated[str, typer.Option(
         help="The rep's id.")], plan: Annotated[Path | None, typer.Option(
         help="Compute a what-if under this unpublished plan; nothing is recorded.")] = None,
-              as_json: JsonFlag = False) -> None:
-    """A rep's commission statement with every line's provenance."""
-    what_if = parse_plan(_read_text(plan)) if plan else None
-    shown = ctx.obj.system.statement(period_arg(period), rep, what_if)
-    emit_json(shown.to_json()) if as_json else render.statement(out, shown)
+              version: Annotated[int | None, typer.Option(min=1, help="An issued version.")] = None,
+              as_json: JsonFlag = False, as_known_at: KnownAt = None) -> None:
+    """A rep's commission statement with every line's provenance. For a closed period: the
+    latest issued version, and whether the live recomputation differs."""
+    system, chosen, known_at = ctx.obj.system, period_arg(period), known_at_arg(as_known_at)
+    if plan is not None:
+        shown = system.statement(chosen, rep, parse_plan(read_text(plan)), known_at)
+        emit_json(shown.to_json()) if as_json else render.statement(out, shown)
+        return
+    issued = issued_statement(system, chosen, rep, version, known_at)
+    if issued is None:
+        shown = system.statement(chosen, rep, known_at=known_at)
+        emit_json(shown.to_json()) if as_json else render.statement(out, shown)
+        return
+    emit_json(issued) if as_json else render.issued_statement(out, issued)
 
 
 @app.command()
 def attainment(ctx: typer.Context, period: str,
                rep: Annotated[str | None, typer.Option(help="Only this rep.")] = None,
                team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
-               as_json: JsonFlag = False) -> None:
+               as_json: JsonFlag = False, as_known_at: KnownAt = None) -> None:
     """Live attainment, scorecard and commission to date per rep, team and org."""
-    system, chosen = ctx.obj.system, period_arg(period)
+    system, chosen, known_at = ctx.obj.system, period_arg(period), known_at_arg(as_known_at)
     system.runner.catch_up()
+    plan = system.plan_for(chosen, known_at)
+    statements = system.period_statements(chosen, known_at=known_at) if known_at else None
     with system.engine.connect() as conn:
-        figures = attainment_figures(conn, chosen, system.plan_for(chosen), rep_id=rep,
-                                     team_id=team)
+        figures = attainment_figures(conn, chosen, plan, rep_id=rep, team_id=team,
+                                     known_at=known_at, statements=statements)
     emit_json(figures) if as_json else render.attainment(out, figures)
 
 
 @app.command()
-def collaboration(ctx: typer.Context, period: str, as_json: JsonFlag = False) -> None:
+def collaboration(ctx: typer.Context, period: str, as_json: JsonFlag = False,
+                  as_known_at: KnownAt = None) -> None:
     """Collaboration credit per rep and who helped whom."""
     system, chosen = ctx.obj.system, period_arg(period)
     system.runner.catch_up()
     with system.engine.connect() as conn:
-        figures = collaboration_figures(conn, chosen)
+        figures = collaboration_figures(conn, chosen, known_at_arg(as_known_at))
     emit_json(figures) if as_json else render.collaboration(out, figures)
 
 
@@ -184,12 +190,7 @@ def demo() -> None:
 
 
 kafka_cli.register(app)
-
-
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise DomainError(f"FILE: {path} does not exist or is not a file")
-    return path.read_text(encoding="utf-8")
+audit_cli.register(app)
 
 
 def main() -> None:

@@ -9,9 +9,8 @@ import orjson
 import typer
 
 from consumers.topics import Topics
+from perfledger.options import JsonFlag
 from perfledger.reading import input_lines
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def register(app: typer.Typer) -> None:

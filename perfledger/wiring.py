@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from domain.engine import Statement, calculate
+from domain.engine import Statement, calculate, calculate_many, reps_in
 from domain.errors import DomainError, PlanNotFound
 from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
 from domain.periods import Period
 from domain.plan import Plan
 from perfledger.settings import Settings
+from projections.audit import AuditProjection
+from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
 from projections.loader import load_view
-from projections.runner import ProjectionRunner
+from projections.runner import SCHEMA_LOCK, ProjectionRunner
 from projections.statements import LiveStatements
 
 T = TypeVar("T")
@@ -89,26 +92,41 @@ def read_model_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def schema_turn(engine: Engine) -> Iterator[None]:
+    """Processes starting at once on PostgreSQL take turns creating the event store's tables and
+    functions: the recorder runs CREATE OR REPLACE FUNCTION at every start, and two of those at
+    once fail with "tuple concurrently updated". SQLite serialises writers by itself."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        yield
+
+
 class System:
     """The wired ledger: the writer, the read-model database and the projections."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.ledger = Ledger(event_store_env(settings.database_url), clock=utc_now,
-                             default_currency=settings.default_currency)
+        env = event_store_env(settings.database_url)
         self.engine = read_model_engine(settings.database_url)
+        with schema_turn(self.engine):
+            self.ledger = Ledger(env, clock=utc_now, default_currency=settings.default_currency)
         self.statements = LiveStatements(self._plan_for, utc_now)
         self.runner = ProjectionRunner(
             self.engine, self.ledger,
-            [FactsProjection(), self.statements, CollaborationProjection()],
+            [FactsProjection(), self.statements, CollaborationProjection(), AuditProjection(),
+             EventChainProjection()],
             page_size=settings.projection_page_size)
 
-    def _plan_for(self, period: Period) -> Plan | None:
-        return self.ledger.plan_book().plan_for(period)
+    def _plan_for(self, period: Period, known_at: datetime | None = None) -> Plan | None:
+        return self.ledger.plan_book().plan_for(period, known_at)
 
-    def plan_for(self, period: Period) -> Plan:
+    def plan_for(self, period: Period, known_at: datetime | None = None) -> Plan:
         """The plan a period's statements use: adopted for it, else the latest published."""
-        plan = self._plan_for(period)
+        plan = self._plan_for(period, known_at)
         if plan is None:
             raise PlanNotFound("plan: none is published yet (run `perfledger plan publish FILE`)")
         return plan
@@ -125,12 +143,24 @@ class System:
         self.runner.catch_up()
         return report
 
-    def statement(self, period: Period, rep_id: str, plan: Plan | None = None) -> Statement:
-        """The rep's statement as of now, under the period's plan or a what-if plan."""
+    def statement(self, period: Period, rep_id: str, plan: Plan | None = None,
+                  known_at: datetime | None = None) -> Statement:
+        """The rep's statement from everything recorded (up to `known_at` when given), under
+        the period's plan or a what-if plan."""
         self.runner.catch_up()
         with self.engine.connect() as conn:
-            view = load_view(conn, period, [rep_id])
-        return calculate(view, plan or self.plan_for(period), rep_id)
+            view = load_view(conn, period, [rep_id], known_at)
+        return calculate(view, plan or self.plan_for(period, known_at), rep_id)
+
+    def period_statements(self, period: Period, plan: Plan | None = None,
+                          known_at: datetime | None = None) -> list[Statement]:
+        """Every rep's statement of the period (reps named by its facts, targets or
+        adjustments as known at `known_at`)."""
+        self.runner.catch_up()
+        with self.engine.connect() as conn:
+            view = load_view(conn, period, None, known_at)
+        chosen = plan or self.plan_for(period, known_at)
+        return calculate_many(view, chosen, sorted(reps_in(view)))
 
     def close(self) -> None:
         """Release connections."""

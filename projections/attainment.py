@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from domain.engine import Statement
 from domain.engine.team import scope_target, team_target
 from domain.money import decimal_text, money_text, to_ratio
 from domain.periods import Period
 from domain.plan import Plan
 from projections.loader import load_decisions
+from projections.statements import summary_row
 from projections.tables import live_statements
 
 
 def attainment(conn: Connection, period: Period, plan: Plan, *, rep_id: str | None = None,
-               team_id: str | None = None) -> dict[str, Any]:
-    """Reps (optionally one rep or one team) with their figures, then team and org totals."""
-    query = select(live_statements).where(live_statements.c.period == period.name)
-    rows = list(conn.execute(query.order_by(live_statements.c.rep_id)))
-    decisions = load_decisions(conn, period)
+               team_id: str | None = None, known_at: datetime | None = None,
+               statements: Sequence[Statement] | None = None) -> dict[str, Any]:
+    """Reps (optionally one rep or one team) with their figures, then team and org totals:
+    from the live statements, or from `statements` computed as known at `known_at`."""
+    if statements is None:
+        query = select(live_statements).where(live_statements.c.period == period.name)
+        reps = [_rep(row) for row in conn.execute(query.order_by(live_statements.c.rep_id))]
+    else:
+        reps = [_rep(summary_row(s)) for s in sorted(statements, key=lambda s: s.rep_id)]
+    decisions = load_decisions(conn, period, known_at)
     proration = plan.target_proration
-    reps = [_rep(row) for row in rows]
     teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rep in reps:
         if rep["team_id"]:
@@ -46,9 +54,10 @@ def attainment(conn: Connection, period: Period, plan: Plan, *, rep_id: str | No
 
 
 def _rep(row: Any) -> dict[str, Any]:
-    return {"rep_id": row.rep_id, "team_id": row.team_id,
-            "credited_revenue": row.credited_revenue, "revenue_target": row.revenue_target,
-            "attainment": row.attainment, "score": row.score, "commission": row.total}
+    row = row if isinstance(row, dict) else row._mapping
+    return {"rep_id": row["rep_id"], "team_id": row["team_id"],
+            "credited_revenue": row["credited_revenue"], "revenue_target": row["revenue_target"],
+            "attainment": row["attainment"], "score": row["score"], "commission": row["total"]}
 
 
 def _aggregate(scope: str, members: list[dict[str, Any]], own_target: Any) -> dict[str, Any]:

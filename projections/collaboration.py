@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,14 +61,20 @@ class RepCollaboration:
                 "deals_helped": len(self.deals_helped), "deals_shared": len(self.deals_shared)}
 
 
-def collaboration(conn: Connection, period: Period) -> dict[str, Any]:
-    """Per rep collaboration credit and the who-with-whom edges of a period; deals cancelled
-    since are left out."""
+def collaboration(conn: Connection, period: Period, known_at: datetime | None = None
+                  ) -> dict[str, Any]:
+    """Per rep collaboration credit and the who-with-whom edges of a period (as known at
+    `known_at` when given); deals cancelled since are left out."""
     column = collaboration_edges.c.quarter if period.is_quarter else collaboration_edges.c.month
     cancelled = select(facts.c.deal_id).where(facts.c.type == "deal.cancelled")
-    query = select(collaboration_edges).where(
-        column == period.name, collaboration_edges.c.deal_id.not_in(cancelled)
-    ).order_by(collaboration_edges.c.position, collaboration_edges.c.helper_id)
+    query = select(collaboration_edges).where(column == period.name)
+    if known_at is not None:
+        moment = known_at.isoformat(timespec="microseconds")
+        cancelled = cancelled.where(facts.c.recorded_at <= moment)
+        query = query.where(collaboration_edges.c.position.in_(
+            select(facts.c.position).where(facts.c.recorded_at <= moment)))
+    query = query.where(collaboration_edges.c.deal_id.not_in(cancelled)).order_by(
+        collaboration_edges.c.position, collaboration_edges.c.helper_id)
     reps: dict[str, RepCollaboration] = {}
     edges: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"deals": 0, "credited": Decimal(0)})

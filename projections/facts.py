@@ -29,8 +29,8 @@ def named_reps(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
         return [(data["rep_id"], "accountable")]
     if kind == "coaching.session_held":
         return [(rep, "coachee") for rep in data["rep_ids"]]
-    if kind == "roster.assigned":
-        return [(data["rep_id"], "roster")]
+    if kind in ("roster.assigned", "adjustment.posted"):
+        return [(data["rep_id"], "roster" if kind == "roster.assigned" else "adjusted")]
     if kind == "target.set" and data["scope"].startswith("rep:"):
         return [(data["scope"].removeprefix("rep:"), "target")]
     return []

@@ -10,13 +10,15 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Select, select
 
+from domain.adjustments import ADJUSTMENT_TYPE, AdjustmentPosted
 from domain.engine import LedgerView, Recorded, RosterEntry
-from domain.engine.team import teams_on
 from domain.envelope import PAYLOAD_TYPES
+from domain.facts import Payload
 from domain.periods import Period
 from domain.targets import TargetDecision
 from projections.tables import fact_reps, facts
 
+RECORDED_PAYLOADS: dict[str, type[Payload]] = {**PAYLOAD_TYPES, ADJUSTMENT_TYPE: AdjustmentPosted}
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
 
@@ -56,6 +58,7 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
                        if row.position not in {r.position for r in by_type["complaint.logged"]}]
     return LedgerView(
         period=period, roster=roster, targets=targets, known_at=known_at,
+        adjustments=_adjustments(conn, period, reps, known_at),
         deals=_recorded([*by_type["deal.closed"], *older]),
         deliveries=_recorded(by_type["deal.delivered"]),
         cancellations=_recorded(cancellations),
@@ -74,7 +77,7 @@ def load_decisions(conn: Connection, period: Period, known_at: datetime | None =
 
 def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
     """The reps plus every member of their teams as of the period's last day."""
-    teams = teams_on(view.roster, view, view.period.last_day)
+    teams = view.teams
     wanted = {teams[rep] for rep in reps if rep in teams}
     return set(reps) | {rep for rep, team in teams.items() if team in wanted}
 
@@ -102,8 +105,18 @@ def _recorded(rows: Iterable[Any]) -> tuple[Recorded[Any], ...]:
     return tuple(Recorded(
         source=row.source, event_id=row.event_id, time=datetime.fromisoformat(row.time),
         recorded_at=datetime.fromisoformat(row.recorded_at), content_hash=row.content_hash,
-        payload=PAYLOAD_TYPES[row.type].model_validate(orjson.loads(row.data)),
+        payload=RECORDED_PAYLOADS[row.type].model_validate(orjson.loads(row.data)),
     ) for row in rows)
+
+
+def _adjustments(conn: Connection, period: Period, reps: Collection[str] | None,
+                 known_at: datetime | None) -> tuple[Recorded[AdjustmentPosted], ...]:
+    query = select(facts).where(facts.c.type == ADJUSTMENT_TYPE,
+                                facts.c.target_period == period.name)
+    if reps is not None:
+        query = query.where(facts.c.position.in_(
+            select(fact_reps.c.position).where(fact_reps.c.rep_id.in_(sorted(reps)))))
+    return _recorded(conn.execute(_known(query.order_by(facts.c.position), known_at)))
 
 
 def _targets(conn: Connection, period: Period, known_at: datetime | None

@@ -8,18 +8,22 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.tables import metadata, projection_positions
 
+SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
+
 
 @dataclass(frozen=True)
 class Logged:
-    """A domain event at its position in the notification log."""
+    """A domain event at its position in the notification log, with the stored notification it
+    was decoded from (id, originator_id, originator_version, topic, state)."""
 
     position: int
     event: Any
+    stored: Any = None
 
 
 class Projection(Protocol):
@@ -45,9 +49,13 @@ class ProjectionRunner:
         self._ready = False
 
     def create_tables(self) -> None:
-        """Create missing read-model tables and tracking rows (idempotent)."""
-        metadata.create_all(self.engine)
+        """Create missing read-model tables and tracking rows (idempotent). Processes starting
+        at once on PostgreSQL take turns (two concurrent CREATE TABLEs collide there); SQLite's
+        write-locking transaction already serialises them."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(conn)
             for projection in self.projections:
                 conn.execute(_insert_ignore(conn, projection.name))
         self._ready = True
@@ -64,7 +72,7 @@ class ProjectionRunner:
             notifications = self.ledger.recorder.select_notifications(start, self.page_size)
             if not notifications:
                 break
-            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
             applied += self._apply(page)
         if settle:
             for projection in self.projections:

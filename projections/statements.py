@@ -46,22 +46,23 @@ class LiveStatements:
     def process(self, conn: Connection, events: Sequence[Logged]) -> None:
         """Mark stale every (rep, period) the page's events bear on, with the events as causes."""
         causes: list[dict[str, str]] = []
+        index = PageIndex(conn, events)
         for logged in events:
             event = logged.event
             if isinstance(event, PlanBook.PlanAdopted):
                 touched, cause = _existing(conn, event.period), f"plan:{event.plan_ref}"
             elif isinstance(event, PlanBook.PlanPublished):
-                touched, cause = _existing(conn, None), f"plan:{event.plan_id}@{event.version}"
+                touched, cause = index.every_statement(), f"plan:{event.plan_id}@{event.version}"
             elif hasattr(event, "content_hash") and hasattr(event, "kind"):
-                touched, cause = _touched(conn, logged.position, event), event.event_id
+                touched, cause = index.touched(logged.position, event), event.event_id
             else:
                 continue
             causes += [{"rep_id": rep, "period": period, "event_id": cause}
                        for rep, period in sorted(touched)]
         if causes:
             stale = sorted({(c["rep_id"], c["period"]) for c in causes})
-            conn.execute(_insert_ignore(conn, stale_statements).values(
-                [{"rep_id": rep, "period": period} for rep, period in stale]))
+            conn.execute(_insert_ignore(conn, stale_statements),
+                         [{"rep_id": rep, "period": period} for rep, period in stale])
             conn.execute(stale_causes.insert(), causes)
 
     def settle(self, engine: Engine) -> None:
@@ -127,26 +128,61 @@ def summary_row(statement: Statement) -> dict[str, Any]:
     }
 
 
-def _touched(conn: Connection, position: int, event: Any) -> set[tuple[str, str]]:
-    """(rep, period) pairs a fact or decision bears on; teams are widened when recomputing."""
-    data, kind = event.data, event.kind
-    if kind == "target.set":
-        return _target_stale(conn, data)
-    if kind == "roster.assigned":
-        return _existing(conn, None) | _pairs([data["rep_id"]], _periods(event.time))
-    days = [event.time]
-    reps = [rep for rep, in conn.execute(
-        select(fact_reps.c.rep_id).where(fact_reps.c.position == position))]
-    if data.get("deal_id"):
+class PageIndex:
+    """What a page's facts bear on, fetched with a few queries for the whole page: the reps each
+    fact names and, for facts about a deal, the deal's close and delivery and its reps."""
+
+    def __init__(self, conn: Connection, events: Sequence[Logged]) -> None:
+        self.conn = conn
+        positions = [e.position for e in events if hasattr(e.event, "kind")]
+        deal_ids = sorted({e.event.data["deal_id"] for e in events
+                           if hasattr(e.event, "kind") and e.event.data.get("deal_id")})
+        self.deal_facts: dict[str, list[Any]] = defaultdict(list)
+        for chunk in _chunks(deal_ids):
+            for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
+                                           facts.c.deal_id).where(
+                    facts.c.type.in_(("deal.closed", "deal.delivered")),
+                    facts.c.deal_id.in_(chunk))):
+                self.deal_facts[row.deal_id].append(row)
+        closes = [row.position for rows in self.deal_facts.values() for row in rows
+                  if row.type == "deal.closed"]
+        self.reps_at: dict[int, list[str]] = defaultdict(list)
+        for chunk in _chunks(sorted(set(positions) | set(closes))):
+            for row in conn.execute(select(fact_reps.c.position, fact_reps.c.rep_id).where(
+                    fact_reps.c.position.in_(chunk))):
+                self.reps_at[row.position].append(row.rep_id)
+        self._all: set[tuple[str, str]] | None = None
+
+    def every_statement(self) -> set[tuple[str, str]]:
+        """All live (rep, period) pairs, read once per page."""
+        if self._all is None:
+            self._all = _existing(self.conn, None)
+        return self._all
+
+    def touched(self, position: int, event: Any) -> set[tuple[str, str]]:
+        """(rep, period) pairs a fact or decision bears on; teams are widened when recomputing."""
+        data, kind = event.data, event.kind
+        if kind == "target.set":
+            return _target_stale(self.conn, data)
+        if kind == "adjustment.posted":
+            return {(data["rep_id"], data["period"])}
+        if kind == "roster.assigned":
+            return self.every_statement() | _pairs([data["rep_id"]], _periods(event.time))
+        days, reps = [event.time], list(self.reps_at.get(position, []))
         # A cancellation also takes back the delivery bonus booked in the delivery's period.
         related = ("deal.closed", "deal.delivered") if kind == "deal.cancelled" else ("deal.closed",)
-        for deal in conn.execute(select(facts.c.position, facts.c.type, facts.c.time).where(
-                facts.c.type.in_(related), facts.c.deal_id == data["deal_id"])):
+        for deal in self.deal_facts.get(data.get("deal_id") or "", []):
+            if deal.type not in related:
+                continue
             days.append(deal.time)
             if deal.type == "deal.closed" and kind in ("deal.delivered", "deal.cancelled"):
-                reps += [rep for rep, in conn.execute(
-                    select(fact_reps.c.rep_id).where(fact_reps.c.position == deal.position))]
-    return _pairs(reps, [p for day in days for p in _periods(day)])
+                reps += self.reps_at.get(deal.position, [])
+        return _pairs(reps, [p for day in days for p in _periods(day)])
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _target_stale(conn: Connection, data: dict[str, Any]) -> set[tuple[str, str]]:

@@ -116,3 +116,56 @@ score_heads = Table(
     Column("seq", Integer, nullable=False),
     Column("digest", String(64), nullable=False),
 )
+
+# The hash chain over the stored events: one link per position, sealing the event and the link before.
+event_chain = Table(
+    "event_chain", metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("originator_id", String(200), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("state_sha256", String(64), nullable=False),
+    Column("link", String(64), nullable=False),
+)
+
+closed_periods = Table(
+    "closed_periods", metadata,
+    Column("period", String(7), primary_key=True),
+    Column("closed_at", String(40), nullable=False),
+)
+
+# Every issued version of every statement, with what caused each restatement.
+issued_statements = Table(
+    "issued_statements", metadata,
+    Column("rep_id", String(200), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("history_id", String(36), nullable=False),
+    Column("total", String(40), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("plan_ref", String(220), nullable=False),
+    Column("known_at", String(40), nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Column("causes", Text, nullable=False),
+    Column("delta", String(40)),
+    Column("adjustment_period", String(7)),
+    Column("statement", Text, nullable=False),
+    Index("issued_statements_by_history", "history_id"),
+)
+
+disputes = Table(
+    "disputes", metadata,
+    Column("dispute_id", String(40), primary_key=True),
+    Column("aggregate_id", String(36), nullable=False, unique=True),
+    Column("rep_id", String(200), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("line", Integer),
+    Column("reason", Text, nullable=False),
+    Column("statement_version", Integer),
+    Column("opened_at", String(40), nullable=False),
+    Column("outcome", String(10)),
+    Column("amount", String(40)),
+    Column("note", Text),
+    Column("adjustment_period", String(7)),
+    Column("resolved_at", String(40)),
+)

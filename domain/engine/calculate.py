@@ -8,7 +8,13 @@ from decimal import Decimal
 from domain.decisions import METRICS
 from domain.engine.commission import commission_lines
 from domain.engine.credit import CreditBook
-from domain.engine.extras import clawback_lines, delivery_lines, renewal_lines, unit_lines
+from domain.engine.extras import (
+    adjustment_lines,
+    clawback_lines,
+    delivery_lines,
+    renewal_lines,
+    unit_lines,
+)
 from domain.engine.fingerprint import fingerprint
 from domain.engine.scorecard import (
     coaching_minutes,
@@ -19,7 +25,7 @@ from domain.engine.scorecard import (
     scorecard_bonus_line,
 )
 from domain.engine.statement import Line, Statement
-from domain.engine.team import scope_target, team_bonus_line, team_target, teams_on
+from domain.engine.team import scope_target, team_bonus_line, team_target
 from domain.engine.view import LedgerView
 from domain.plan import Plan
 from domain.targets import EffectiveTarget
@@ -42,7 +48,7 @@ def _statement(book: CreditBook, rep_id: str) -> Statement:
     view, plan = book.view, book.plan
     targets = {metric: target for metric in METRICS
                if (target := scope_target(view, f"rep:{rep_id}", metric, plan.target_proration))}
-    team_id = teams_on(view.roster, view, view.period.last_day).get(rep_id)
+    team_id = view.teams.get(rep_id)
     credited = book.credited_revenue(rep_id)
     revenue_target = _positive(targets.get("revenue"))
     commission = commission_lines(book.attainment_sales(rep_id), plan, revenue_target)
@@ -57,6 +63,7 @@ def _statement(book: CreditBook, rep_id: str) -> Statement:
     cap = _cap_line(plan, lines)
     if cap is not None:
         lines.append(cap)
+    lines += adjustment_lines(book, rep_id)
     warnings = () if revenue_target else (NO_REVENUE_TARGET,)
     sources = _sources(book, rep_id, members)
     return Statement(
@@ -130,4 +137,5 @@ def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str
     used |= {(c.key, c.content_hash) for c in book.complaints_against.get(rep_id, [])
              if view.period.contains(c.day) or c.payload.deal_id in deal_ids}
     used |= {(s.key, s.content_hash) for s in book.coaching_of.get(rep_id, [])}
+    used |= {(a.key, a.content_hash) for a in book.adjustments_of(rep_id)}
     return used

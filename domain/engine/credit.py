@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.adjustments import AdjustmentPosted
 from domain.engine.view import LedgerView, Recorded, known_facts
 from domain.facts import (
     CoachingSessionHeld,
@@ -59,6 +60,11 @@ class CreditBook:
             for credit in renewal.payload.credits:
                 self._renewals_of.setdefault(credit.rep_id, []).append(renewal)
         self._sales: dict[str, list[Sale]] = {}
+
+    def adjustments_of(self, rep_id: str) -> list[Recorded[AdjustmentPosted]]:
+        """Adjustments booked in this period's statement of the rep, oldest first."""
+        return [a for a in known_facts(self.view, self.view.adjustments)
+                if a.payload.rep_id == rep_id and a.payload.period == self.view.period.name]
 
     def deals_of(self, rep_id: str) -> list[Recorded[DealClosed]]:
         """The period's deals crediting the rep, cancelled or not, in (time, event id) order."""

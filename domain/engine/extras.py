@@ -1,4 +1,5 @@
-"""Renewals, delivery bonus, consumer units and complaint clawbacks (SPEC §7 steps 4–7)."""
+"""Renewals, delivery bonus, consumer units, complaint clawbacks (SPEC §7 steps 4–7) and
+adjustments of earlier periods (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,10 @@ def clawback_lines(book: CreditBook, rep_id: str, commission: list[Line]) -> lis
         lines.append(Line("clawback", -amount, base, rule.rate, complaint.event_id,
                           complaint.source, deal.payload.deal_id, None, complaint.time))
     return lines
+
+
+def adjustment_lines(book: CreditBook, rep_id: str) -> list[Line]:
+    """Corrections of earlier periods (restatement deltas, accepted disputes) booked here."""
+    return [Line("adjustment", to_cents(a.payload.amount), a.payload.amount, Decimal(1),
+                 a.event_id, a.source, None, None, None, a.payload.reference)
+            for a in book.adjustments_of(rep_id)]

@@ -11,7 +11,7 @@ from domain.money import decimal_text, money_text, to_ratio
 from domain.targets import EffectiveTarget
 
 # Lines without a source event come after the others, in this order.
-CLOSING_KINDS = ("team_bonus", "scorecard_bonus", "cap")
+CLOSING_KINDS = ("team_bonus", "scorecard_bonus", "cap", "adjustment")
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,13 @@ class Line:
     deal_id: str | None = None
     tier: int | None = None
     time: datetime | None = None
+    reference: str | None = None
 
     def sort_key(self) -> tuple[int, str, str, int]:
-        """Lines are ordered by (time, event id, tier); lines without an event close the list."""
+        """Lines are ordered by (time, event id, tier); lines without a business time close the
+        list: team bonus, scorecard bonus, cap, then adjustments of earlier periods."""
         if self.time is None:
-            return (1, str(CLOSING_KINDS.index(self.kind)), "", 0)
+            return (1, str(CLOSING_KINDS.index(self.kind)), self.event_id or "", 0)
         return (0, self.time.isoformat(), self.event_id or "", self.tier or 0)
 
     def to_json(self) -> dict[str, Any]:
@@ -46,6 +48,7 @@ class Line:
             "tier": self.tier,
             "rate": decimal_text(self.rate),
             "base": decimal_text(self.base),
+            "reference": self.reference,
         }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Generic, TypeVar
 
+from domain.adjustments import AdjustmentPosted
 from domain.facts import (
     CoachingSessionHeld,
     ComplaintLogged,
@@ -74,13 +76,53 @@ class LedgerView:
     coaching: tuple[Recorded[CoachingSessionHeld], ...] = ()
     targets: tuple[TargetDecision, ...] = ()
     roster: tuple[RosterEntry, ...] = ()
+    adjustments: tuple[Recorded[AdjustmentPosted], ...] = ()
     known_at: datetime | None = None
 
     def known(self, recorded_at: datetime | None) -> bool:
         """True if something recorded at `recorded_at` was known at the view's `known_at`."""
         return self.known_at is None or recorded_at is None or recorded_at <= self.known_at
 
+    @cached_property
+    def teams(self) -> dict[str, str]:
+        """Each rep's team on the period's last day: the latest assignment effective by then
+        (at an equal date the later-recorded wins)."""
+        latest: dict[str, RosterEntry] = {}
+        for entry in sorted(self.roster, key=lambda e: (e.effective_from, e.position)):
+            if entry.effective_from <= self.period.last_day and self.known(entry.recorded_at):
+                latest[entry.rep_id] = entry
+        return {rep: entry.team_id for rep, entry in latest.items()}
+
+    @cached_property
+    def members(self) -> dict[str, list[str]]:
+        """Each team's members on the period's last day, sorted."""
+        found: dict[str, list[str]] = {}
+        for rep, team in sorted(self.teams.items()):
+            found.setdefault(team, []).append(rep)
+        return found
+
+    @cached_property
+    def decisions(self) -> dict[tuple[str, str], list[TargetDecision]]:
+        """The period's known target decisions by (scope, metric)."""
+        found: dict[tuple[str, str], list[TargetDecision]] = {}
+        for decision in self.targets:
+            if decision.period == self.period.name and self.known(decision.recorded_at):
+                found.setdefault((decision.scope, decision.metric), []).append(decision)
+        return found
+
 
 def known_facts(view: LedgerView, facts: Iterable[Recorded[P]]) -> list[Recorded[P]]:
     """The facts recorded up to the view's `known_at`, in the rules' order."""
     return sorted((f for f in facts if view.known(f.recorded_at)), key=lambda f: f.order)
+
+
+def reps_in(view: LedgerView) -> set[str]:
+    """Every rep the view's period facts, targets and adjustments name (roster alone does not)."""
+    period = view.period
+    reps = {c.rep_id for d in view.deals if period.contains(d.day) for c in d.payload.credits}
+    reps |= {c.rep_id for r in view.renewals if period.contains(r.day) for c in r.payload.credits}
+    reps |= {c.payload.rep_id for c in view.complaints if period.contains(c.day)}
+    reps |= {rep for s in view.coaching if period.contains(s.day) for rep in s.payload.rep_ids}
+    reps |= {t.scope.removeprefix("rep:") for t in view.targets if t.scope.startswith("rep:")}
+    reps |= {a.payload.rep_id for a in view.adjustments if a.payload.period == period.name}
+    return reps

@@ -1,0 +1,105 @@
+"""Explain a statement and verify every issued one: what finance reaches for in a dispute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, tuple_
+
+from domain.engine.explain import derivation
+from domain.errors import DomainError
+from domain.money import money_text
+from domain.periods import Period
+from perfledger.audit import is_closed, issued_row, plain_row
+from perfledger.wiring import System
+from projections.chain import check_chain
+from projections.loader import load_view
+from projections.tables import disputes, facts, issued_statements
+
+
+def explain(system: System, period: Period, rep_id: str, version: int | None = None,
+            known_at: datetime | None = None) -> dict[str, Any]:
+    """The statement (an issued version, else the latest issued of a closed period, else the
+    live one) with how each number was derived, its sources, versions and disputes."""
+    history = _history(system, period, rep_id)
+    if known_at is not None:
+        moment = known_at.isoformat(timespec="microseconds")
+        history = [issued for issued in history if issued["issued_at"] <= moment]
+    if version is not None:
+        chosen = next((v for v in history if v["version"] == version), None)
+        if chosen is None:
+            raise DomainError(f"--version: {rep_id} has no version {version} for {period.name}")
+    elif history and is_closed(system, period, known_at):
+        chosen = history[-1]
+    else:
+        chosen = None
+    as_of = datetime.fromisoformat(chosen["known_at"]) if chosen else known_at
+    plan = (system.ledger.plan_book().plan(f"{chosen['plan']['id']}@{chosen['plan']['version']}")
+            if chosen else system.plan_for(period, as_of))
+    statement = chosen or system.statement(period, rep_id, known_at=as_of).to_json()
+    with system.engine.connect() as conn:
+        view = load_view(conn, period, [rep_id], as_of)
+        sources = _sources(conn, statement["lines"])
+        opened = [plain_row(row) for row in conn.execute(select(disputes).where(
+            disputes.c.rep_id == rep_id, disputes.c.period == period.name))]
+    lines = [{"number": n, **line, "source_event": sources.get((line["source"], line["event_id"]))}
+             for n, line in enumerate(statement["lines"], start=1)]
+    return {"rep_id": rep_id, "period": period.name, "version": statement.get("version"),
+            "plan": statement["plan"], "as_known_at": as_of.isoformat() if as_of else None,
+            "total": statement["total"], "fingerprint": statement["fingerprint"],
+            "warnings": statement["warnings"], "derivation": derivation(view, plan, rep_id),
+            "lines": lines, "versions": [_version_summary(v) for v in history],
+            "disputes": opened}
+
+
+def verify(system: System) -> dict[str, Any]:
+    """Recompute every issued statement as known at its issue and compare total and fingerprint;
+    check the hash chain over the stored events. `ok` is False on any difference."""
+    system.runner.catch_up()
+    with system.engine.connect() as conn:
+        rows = list(conn.execute(select(issued_statements).order_by(
+            issued_statements.c.period, issued_statements.c.rep_id, issued_statements.c.version)))
+    book = system.ledger.plan_book()
+    mismatches = []
+    for row in rows:
+        known_at = datetime.fromisoformat(row.known_at)
+        again = system.statement(Period.parse(row.period), row.rep_id, book.plan(row.plan_ref),
+                                 known_at)
+        total, fingerprint = money_text(again.total), again.fingerprint
+        if total != row.total or fingerprint != row.fingerprint:
+            mismatches.append({"rep_id": row.rep_id, "period": row.period,
+                               "version": row.version, "issued_total": row.total,
+                               "recomputed_total": total, "issued_fingerprint": row.fingerprint,
+                               "recomputed_fingerprint": fingerprint})
+    breaks = check_chain(system.ledger, system.engine)
+    return {"ok": not mismatches and not breaks, "statements_checked": len(rows),
+            "mismatches": mismatches, "chain_breaks": [b.describe() for b in breaks]}
+
+
+def _history(system: System, period: Period, rep_id: str) -> list[dict[str, Any]]:
+    system.runner.catch_up()
+    with system.engine.connect() as conn:
+        rows = conn.execute(select(issued_statements).where(
+            issued_statements.c.period == period.name, issued_statements.c.rep_id == rep_id
+        ).order_by(issued_statements.c.version))
+        return [issued_row(row) for row in rows]
+
+
+def _version_summary(version: dict[str, Any]) -> dict[str, Any]:
+    return {key: version[key] for key in ("version", "total", "fingerprint", "issued_at",
+                                          "known_at", "causes", "delta", "adjustment_period")}
+
+
+def _sources(conn: Any, lines: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Type, id, source, business time and recorded time of each line's source event."""
+    keys = sorted({(line["source"], line["event_id"]) for line in lines if line.get("event_id")})
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        query = select(facts).where(tuple_(facts.c.source, facts.c.event_id).in_(keys[start:start + 500]))
+        for row in conn.execute(query):
+            found[(row.source, row.event_id)] = {
+                "type": row.type, "id": row.event_id, "source": row.source, "time": row.time,
+                "recorded_at": row.recorded_at, "data": orjson.loads(row.data)}
+    return found
