@@ -8,7 +8,9 @@ from typing import Annotated
 
 import orjson
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.exc import DBAPIError
 
 from domain.errors import DomainError
 from domain.periods import Period
@@ -197,9 +199,13 @@ def main() -> None:
     """Entry point: user mistakes end with a one-line message and exit status 1."""
     try:
         app()
-    except DomainError as error:
-        err.print(f"error: {error}", markup=False, highlight=False)
-        sys.exit(1)
-    except (OSError, ConnectionError) as error:
-        err.print(f"error: {error}", markup=False, highlight=False)
-        sys.exit(1)
+    except (DomainError, OSError, ConnectionError) as error:
+        _fail(str(error))
+    except (DBAPIError, PersistenceError) as error:
+        _fail(f"database: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+
+
+def _fail(message: str) -> None:
+    # Plain text on one line: a wrapped or styled message is harder for scripts to read.
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    sys.exit(1)

@@ -13,12 +13,11 @@ from sqlalchemy import Connection, Select, select
 from domain.adjustments import ADJUSTMENT_TYPE, AdjustmentPosted
 from domain.engine import LedgerView, Recorded, RosterEntry
 from domain.envelope import PAYLOAD_TYPES
-from domain.facts import Payload
 from domain.periods import Period
+from domain.revival import revive
 from domain.targets import TargetDecision
 from projections.tables import fact_reps, facts
 
-RECORDED_PAYLOADS: dict[str, type[Payload]] = {**PAYLOAD_TYPES, ADJUSTMENT_TYPE: AdjustmentPosted}
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
 
@@ -105,7 +104,7 @@ def _recorded(rows: Iterable[Any]) -> tuple[Recorded[Any], ...]:
     return tuple(Recorded(
         source=row.source, event_id=row.event_id, time=datetime.fromisoformat(row.time),
         recorded_at=datetime.fromisoformat(row.recorded_at), content_hash=row.content_hash,
-        payload=RECORDED_PAYLOADS[row.type].model_validate(orjson.loads(row.data)),
+        payload=revive(row.type, orjson.loads(row.data)),
     ) for row in rows)
 
 

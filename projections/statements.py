@@ -152,6 +152,10 @@ class PageIndex:
                     fact_reps.c.position.in_(chunk))):
                 self.reps_at[row.position].append(row.rep_id)
         self._all: set[tuple[str, str]] | None = None
+        # Quarters always have live statements; a month once a target names it.
+        self.tracked_months = {period for period, in conn.execute(
+            select(facts.c.target_period).where(facts.c.type == "target.set").distinct())
+            if period and "Q" not in period}
 
     def every_statement(self) -> set[tuple[str, str]]:
         """All live (rep, period) pairs, read once per page."""
@@ -167,7 +171,7 @@ class PageIndex:
         if kind == "adjustment.posted":
             return {(data["rep_id"], data["period"])}
         if kind == "roster.assigned":
-            return self.every_statement() | _pairs([data["rep_id"]], _periods(event.time))
+            return self.every_statement() | _pairs([data["rep_id"]], self.periods(event.time))
         days, reps = [event.time], list(self.reps_at.get(position, []))
         # A cancellation also takes back the delivery bonus booked in the delivery's period.
         related = ("deal.closed", "deal.delivered") if kind == "deal.cancelled" else ("deal.closed",)
@@ -177,7 +181,13 @@ class PageIndex:
             days.append(deal.time)
             if deal.type == "deal.closed" and kind in ("deal.delivered", "deal.cancelled"):
                 reps += self.reps_at.get(deal.position, [])
-        return _pairs(reps, [p for day in days for p in _periods(day)])
+        return _pairs(reps, [p for day in days for p in self.periods(day)])
+
+    def periods(self, time: str) -> list[str]:
+        """The periods with live statements that contain the time: its quarter, and its month
+        when a target names the month."""
+        quarter, month = periods_of(date.fromisoformat(time[:10]))
+        return [quarter.name, month.name] if month.name in self.tracked_months else [quarter.name]
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -202,10 +212,6 @@ def _existing(conn: Connection, period: str | None) -> set[tuple[str, str]]:
     if period is not None:
         query = query.where(live_statements.c.period == period)
     return {(rep, name) for rep, name in conn.execute(query)}
-
-
-def _periods(time: str) -> list[str]:
-    return [period.name for period in periods_of(date.fromisoformat(time[:10]))]
 
 
 def _pairs(reps: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
