@@ -90,7 +90,8 @@ class LiveStatements:
             conn.execute(delete(live_statements).where(
                 live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
             conn.execute(live_statements.insert(), [summary_row(s) for s in statements])
-            record_score_updates(conn, statements, _causes(conn, period, reps), self.clock())
+            causes = _with_team_causes(_causes(conn, period, reps), view.teams, members, period)
+            record_score_updates(conn, statements, causes, self.clock())
             for table in (stale_statements, stale_causes):
                 conn.execute(delete(table).where(
                     table.c.period == period.name, table.c.rep_id.in_(reps)))
@@ -110,6 +111,19 @@ def _causes(conn: Connection, period: Period, reps: list[str]) -> dict[tuple[str
     for row in conn.execute(query):
         found[(row.rep_id, row.period)].append(row.event_id)
     return found
+
+
+def _with_team_causes(causes: dict[tuple[str, str], list[str]], teams: dict[str, str],
+                      members: list[str], period: Period) -> dict[tuple[str, str], list[str]]:
+    """A teammate recomputed for the team bonus is caused by what changed its team."""
+    by_team: dict[str, list[str]] = defaultdict(list)
+    for (rep, _), events in causes.items():
+        if rep in teams:
+            by_team[teams[rep]] += events
+    for rep in members:
+        if not causes.get((rep, period.name)) and rep in teams:
+            causes[(rep, period.name)] = by_team[teams[rep]]
+    return causes
 
 
 def summary_row(statement: Statement) -> dict[str, Any]:
