@@ -68,8 +68,8 @@ class Worker:
     async def on_batch(self, _body: Any, message: KafkaMessage) -> None:
         """Record the batch in one store transaction, send its rejects, then commit offsets."""
         started = time.perf_counter()
-        records = message.raw_message if isinstance(message.raw_message, tuple) else (
-            message.raw_message,)
+        raw = message.raw_message
+        records = tuple(raw) if isinstance(raw, (tuple, list)) else (raw,)
         items = [incoming_from(record) for record in records]
         try:
             report = await asyncio.to_thread(self.system.ledger.record_facts, items)

@@ -120,13 +120,14 @@ def statement(ctx: typer.Context, period: str, rep: Annotated[str, typer.Option(
     latest issued version, and whether the live recomputation differs."""
     system, chosen, known_at = ctx.obj.system, period_arg(period), known_at_arg(as_known_at)
     if plan is not None:
-        shown = system.statement(chosen, rep, parse_plan(read_text(plan)), known_at)
-        emit_json(shown.to_json()) if as_json else render.statement(out, shown)
+        shown = system.statement(chosen, rep, parse_plan(read_text(plan)), known_at).to_json()
+        emit_json(shown) if as_json else render.statement(out, shown)
         return
     issued = issued_statement(system, chosen, rep, version, known_at)
     if issued is None:
-        shown = system.statement(chosen, rep, known_at=known_at)
-        emit_json(shown.to_json()) if as_json else render.statement(out, shown)
+        shown = (system.statement(chosen, rep, known_at=known_at).to_json() if known_at
+                 else system.live_statement(chosen, rep))
+        emit_json(shown) if as_json else render.statement(out, shown)
         return
     emit_json(issued) if as_json else render.issued_statement(out, issued)
 

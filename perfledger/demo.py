@@ -67,7 +67,7 @@ def _tour(console: Console, system: System) -> None:
 
     with system.engine.connect() as conn:
         render.attainment(console, attainment(conn, period, plan), limit=12)
-        render.statement(console, after)
+        render.statement(console, after.to_json())
         render.collaboration(console, collaboration(conn, period), limit=5)
 
 

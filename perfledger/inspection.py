@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select, tuple_
 
+from domain.engine import calculate
 from domain.engine.explain import derivation
 from domain.errors import DomainError
 from domain.money import money_text
@@ -38,9 +39,9 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
     as_of = datetime.fromisoformat(chosen["known_at"]) if chosen else known_at
     plan = (system.ledger.plan_book().plan(f"{chosen['plan']['id']}@{chosen['plan']['version']}")
             if chosen else system.plan_for(period, as_of))
-    statement = chosen or system.statement(period, rep_id, known_at=as_of).to_json()
     with system.engine.connect() as conn:
         view = load_view(conn, period, [rep_id], as_of)
+        statement = chosen or calculate(view, plan, rep_id).to_json()
         sources = _sources(conn, statement["lines"])
         opened = [plain_row(row) for row in conn.execute(select(disputes).where(
             disputes.c.rep_id == rep_id, disputes.c.period == period.name))]

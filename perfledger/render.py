@@ -7,12 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from domain.engine import Statement
 
-
-def statement(console: Console, shown: Statement) -> None:
+def statement(console: Console, data: dict[str, Any]) -> None:
     """A statement with its targets, attainment and each line's provenance."""
-    data = shown.to_json()
     plan = data["plan"]
     console.print(f"[bold]Statement {data['period']} — {data['rep_id']}[/bold]"
                   f"  team {data['team_id'] or '—'}  plan {plan['id']}@{plan['version']}"

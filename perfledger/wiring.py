@@ -9,7 +9,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+import orjson
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -27,6 +28,7 @@ from projections.facts import FactsProjection
 from projections.loader import load_view
 from projections.runner import SCHEMA_LOCK, ProjectionRunner
 from projections.statements import LiveStatements
+from projections.tables import live_statements, stale_statements
 
 T = TypeVar("T")
 
@@ -151,6 +153,19 @@ class System:
         with self.engine.connect() as conn:
             view = load_view(conn, period, [rep_id], known_at)
         return calculate(view, plan or self.plan_for(period, known_at), rep_id)
+
+    def live_statement(self, period: Period, rep_id: str) -> dict[str, Any]:
+        """The rep's current statement as JSON: served from the live read model when it holds
+        the (rep, period), else computed."""
+        self.runner.catch_up()
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(live_statements.c.statement).where(
+                live_statements.c.rep_id == rep_id, live_statements.c.period == period.name,
+                live_statements.c.rep_id.not_in(select(stale_statements.c.rep_id).where(
+                    stale_statements.c.period == period.name)))).scalar()
+        if stored is not None:
+            return dict(orjson.loads(stored))
+        return self.statement(period, rep_id).to_json()
 
     def period_statements(self, period: Period, plan: Plan | None = None,
                           known_at: datetime | None = None) -> list[Statement]:

@@ -60,6 +60,7 @@ class CreditBook:
             for credit in renewal.payload.credits:
                 self._renewals_of.setdefault(credit.rep_id, []).append(renewal)
         self._sales: dict[str, list[Sale]] = {}
+        self._counted: dict[str, list[Sale]] = {}
 
     def adjustments_of(self, rep_id: str) -> list[Recorded[AdjustmentPosted]]:
         """Adjustments booked in this period's statement of the rep, oldest first."""
@@ -90,8 +91,11 @@ class CreditBook:
 
     def counted_deals(self, rep_id: str) -> list[Sale]:
         """The rep's deals of the period that still count, in (time, event id) order."""
-        return [Sale(deal, deal.payload.amount * deal.payload.split_of(rep_id))
+        if rep_id not in self._counted:
+            self._counted[rep_id] = [
+                Sale(deal, deal.payload.amount * deal.payload.split_of(rep_id))
                 for deal in self.deals_of(rep_id) if self.cancellation_of(deal) is None]
+        return self._counted[rep_id]
 
     def credited_renewals(self, rep_id: str) -> list[Sale]:
         """The rep's renewals of the period with their credited amounts."""
@@ -105,7 +109,7 @@ class CreditBook:
     def attainment_sales(self, rep_id: str) -> list[Sale]:
         """Sales that make up the rep's credited revenue, in (time, event id) order."""
         if rep_id not in self._sales:
-            sales = self.counted_deals(rep_id)
+            sales = list(self.counted_deals(rep_id))
             if self.renewals_count():
                 sales += self.credited_renewals(rep_id)
             self._sales[rep_id] = sorted(sales, key=lambda sale: sale.fact.order)

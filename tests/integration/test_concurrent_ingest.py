@@ -33,6 +33,7 @@ PLAN = ROOT / "perfledger/samples/plan.yaml"
 SHARE = 0.7  # each file holds 70 % of the quarter: the first 70 % and the last 70 %
 BATCH_SIZE = "100"
 LIFECYCLE = ("deal.delivered", "deal.cancelled")
+STARTERS = 6
 
 Key = tuple[str, str]
 
@@ -202,3 +203,16 @@ def test_the_same_file_ingested_twice_at_once(database_url: str, tmp_path: Path,
     assert sum(r["duplicates"] for r in reports) == total
     assert all(r["rejected"] == 0 for r in reports)
     assert_recorded_once_and_equal_to_reference(read_store(database_url), quarter)
+
+
+def test_processes_starting_at_once_on_a_fresh_postgresql_database(postgres_url: str) -> None:
+    """Each process creates the event store's tables and functions and the read models when it
+    starts; several starting at once on an empty database take turns instead of colliding."""
+    processes = [subprocess.Popen(command(postgres_url, "rejects", "--json"), cwd=ROOT,
+                                  env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(STARTERS)]
+    outcomes = [(process.communicate(timeout=120), process.returncode) for process in processes]
+
+    for (stdout, stderr), returncode in outcomes:
+        assert returncode == 0, stderr
+        assert orjson.loads(stdout) == []

@@ -76,8 +76,8 @@ def split_of(closed: dict[str, Any], rep_id: str) -> Decimal:
 
 def test_every_live_statement_equals_a_fresh_computation(
         system: System, simulated_quarter: list[dict[str, Any]]) -> None:
-    """After ingesting a quarter, each rep has a live statement for the quarter and its months,
-    each equal to what the engine computes from the facts now."""
+    """After ingesting a quarter, each rep has a live statement for the quarter, and every live
+    statement equals what the engine computes from the facts now."""
     reps = {e["data"]["rep_id"] for e in simulated_quarter if e["type"] == "roster.assigned"}
     cancelled = {e["data"]["deal_id"] for e in simulated_quarter if e["type"] == "deal.cancelled"}
     # Splits sum to 1 and every cancellation falls within the 180-day window: the reps'
@@ -89,7 +89,6 @@ def test_every_live_statement_equals_a_fresh_computation(
 
     assert len(reps) == 12
     assert {rep for rep, period in rows if period == QUARTER} == reps
-    assert {period for _, period in rows} == {QUARTER, "2026-07", "2026-08", "2026-09"}
     assert sum(Decimal(row.credited_revenue) for (_, period), row in rows.items()
                if period == QUARTER) == closed
 
