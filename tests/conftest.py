@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("sqlite", "postgresql")
@@ -52,9 +54,21 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(admin, name)
     admin.dispose()
+
+
+def _drop_database(admin: Any, name: str) -> None:
+    """Drop a test database. An autovacuum worker of the server's own role can hold it for a
+    moment (and only a superuser may end that), so try again briefly; a database left behind
+    is harmless, so the last failure is not an error of the test."""
+    for _ in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            time.sleep(0.25)
 
 
 @pytest.fixture(params=BACKENDS)
