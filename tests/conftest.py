@@ -15,7 +15,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("sqlite", "postgresql")
@@ -67,7 +67,7 @@ def _drop_database(admin: Any, name: str) -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             return
-        except ProgrammingError:
+        except DBAPIError:
             time.sleep(0.25)
 
 
