@@ -127,13 +127,12 @@ def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str
     for member in members:
         used |= {(s.fact.key, s.fact.content_hash) for s in book.attainment_sales(member)}
     used |= {(s.fact.key, s.fact.content_hash) for s in book.credited_renewals(rep_id)}
-    for cancellation in book.cancellations:
-        if cancellation.payload.deal_id in deal_ids:
+    for deal_id in deal_ids:
+        cancellation = book.cancellation_record(deal_id)
+        if cancellation is not None:
             used.add((cancellation.key, cancellation.content_hash))
-    for delivery in book.deliveries:
-        deal = book.deal_by_id.get(delivery.payload.deal_id)
-        if deal and deal.payload.split_of(rep_id) and view.period.contains(delivery.day):
-            used |= {(delivery.key, delivery.content_hash), (deal.key, deal.content_hash)}
+    for delivery, deal in book.deliveries_of(rep_id):
+        used |= {(delivery.key, delivery.content_hash), (deal.key, deal.content_hash)}
     used |= {(c.key, c.content_hash) for c in book.complaints_against.get(rep_id, [])
              if view.period.contains(c.day) or c.payload.deal_id in deal_ids}
     used |= {(s.key, s.content_hash) for s in book.coaching_of.get(rep_id, [])}

@@ -12,6 +12,7 @@ from domain.facts import (
     ComplaintLogged,
     DealCancelled,
     DealClosed,
+    DealDelivered,
     RenewalBooked,
 )
 from domain.plan import Plan
@@ -61,6 +62,18 @@ class CreditBook:
                 self._renewals_of.setdefault(credit.rep_id, []).append(renewal)
         self._sales: dict[str, list[Sale]] = {}
         self._counted: dict[str, list[Sale]] = {}
+        self._deliveries: dict[str, list[tuple[Recorded[DealDelivered], Recorded[DealClosed]]]] | None = None
+
+    def deliveries_of(self, rep_id: str) -> list[tuple[Recorded[DealDelivered], Recorded[DealClosed]]]:
+        """Deliveries in the period of deals crediting the rep, with the deal, in order."""
+        if self._deliveries is None:
+            self._deliveries = {}
+            for delivery in self.deliveries:
+                deal = self.deal_by_id.get(delivery.payload.deal_id)
+                if deal is not None and self.view.period.contains(delivery.day):
+                    for credit in deal.payload.credits:
+                        self._deliveries.setdefault(credit.rep_id, []).append((delivery, deal))
+        return self._deliveries.get(rep_id, [])
 
     def adjustments_of(self, rep_id: str) -> list[Recorded[AdjustmentPosted]]:
         """Adjustments booked in this period's statement of the rep, oldest first."""
@@ -78,6 +91,10 @@ class CreditBook:
         for cancellation in cancellations:
             first.setdefault(cancellation.payload.deal_id, cancellation)
         return first
+
+    def cancellation_record(self, deal_id: str) -> Recorded[DealCancelled] | None:
+        """The deal's (first) known cancellation, wherever it falls."""
+        return self._cancelled.get(deal_id)
 
     def cancellation_of(self, deal: Recorded[DealClosed]) -> Recorded[DealCancelled] | None:
         """The cancellation that removes the deal, if one is known within the window."""

@@ -27,11 +27,10 @@ def delivery_lines(book: CreditBook, rep_id: str) -> list[Line]:
     """For each enterprise deal delivered in the period and not cancelled: credited x rate."""
     if book.plan.delivery_bonus is None:
         return []
-    rate, view, lines, paid = book.plan.delivery_bonus.rate, book.view, [], set()
-    for delivery in book.deliveries:
-        deal = book.deal_by_id.get(delivery.payload.deal_id)
-        if (deal is None or deal.payload.deal_id in paid or not view.period.contains(delivery.day)
-                or deal.payload.product_line != "enterprise" or book.cancellation_of(deal)):
+    rate, lines, paid = book.plan.delivery_bonus.rate, [], set()
+    for delivery, deal in book.deliveries_of(rep_id):
+        if (deal.payload.deal_id in paid or deal.payload.product_line != "enterprise"
+                or book.cancellation_of(deal)):
             continue
         credited = deal.payload.amount * deal.payload.split_of(rep_id)
         if credited:
