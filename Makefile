@@ -32,3 +32,11 @@ clean:
 
 asyncapi: install  ## The AsyncAPI document of the Kafka topics, into docs/.
 	$(BIN)/faststream docs gen --factory consumers.asyncapi:app -o docs/asyncapi.json
+
+.PHONY: bench bench-quick
+
+bench: install  ## Every benchmark at full size (long): bench/results/*.json; see docs/performance.md.
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install  ## Smoke run of every benchmark at tiny sizes; asserts nothing about time.
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)

@@ -1,0 +1,31 @@
+"""One measurement in a fresh interpreter: `python -m bench.child MODULE KIND PARAMS_JSON`.
+
+Prints one JSON object on its last line of standard output: the measurement's own figures plus
+`maxrss_kib`, this process's peak resident set size (so a figure is never inflated by an
+earlier repetition)."""
+
+from __future__ import annotations
+
+import importlib
+import resource
+import signal
+import sys
+
+import orjson
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so what the measurement started is stopped
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    module, kind, params = sys.argv[1], sys.argv[2], orjson.loads(sys.argv[3])
+    measures = importlib.import_module(f"bench.{module}").MEASURES
+    result = measures[kind](params)
+    result["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()
