@@ -129,8 +129,16 @@ def _build(source: Path, store: Path) -> None:
         system.close()
 
 
+RUNNING = {"kafka.sh": "PERFLEDGER_KAFKA_BOOTSTRAP", "postgres.sh": "PERFLEDGER_DATABASE_URL"}
+
+
 def start_service(script: str) -> str:
-    """Start (or find running) a local service with deploy/local/<script>; its address."""
+    """The service the environment points at (PERFLEDGER_KAFKA_BOOTSTRAP, or a PostgreSQL
+    PERFLEDGER_DATABASE_URL), as the tests do; else start (or find running) a local one with
+    deploy/local/<script>; its address."""
+    given = os.environ.get(RUNNING[script], "")
+    if given and (script == "kafka.sh" or given.startswith("postgresql")):
+        return given
     done = subprocess.run([str(ROOT / "deploy" / "local" / script), "start"], check=True,
                           capture_output=True, text=True)
     return done.stdout.strip().splitlines()[-1]
