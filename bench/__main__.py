@@ -83,6 +83,7 @@ def profile(config: Config, chosen: list[str]) -> int:
 
 
 def _stop(signum: int, _frame: object) -> None:
+    note(f"stopped by signal {signum}")
     raise SystemExit(128 + signum)  # unwinds, so the running measurement is stopped too
 
 
