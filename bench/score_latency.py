@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +94,12 @@ def _events(params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str
 
     wanted = int(params["rate"] * params["seconds"])
     events = list(simulate(data.PERIOD, params["reps"], data.SEED, None))
-    head = [e for e in events if e["type"] in ("roster.assigned", "target.set")
-            and e["time"].endswith("T00:00:00Z") and e["time"].startswith(events[0]["time"][:10])]
-    facts = [e for e in events[len(head):] if e["type"] not in ("roster.assigned",)]
-    if len(facts) < wanted:
-        extra = list(simulate(data.PERIOD, params["reps"], data.SEED,
-                              len(head) + wanted * 2))[len(head):]
-        facts = [e for e in extra if e["type"] != "roster.assigned"]
-    return head, facts[:wanted]
+    opening = events[0]["time"]
+    head = list(takewhile(lambda e: e["time"] == opening
+                          and e["type"] in ("roster.assigned", "target.set"), events))
+    if len(events) - len(head) < wanted:
+        events = list(simulate(data.PERIOD, params["reps"], data.SEED, len(head) + wanted))
+    return head, events[len(head):len(head) + wanted]
 
 
 def measure(params: dict[str, Any]) -> dict[str, Any]:
