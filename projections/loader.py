@@ -53,8 +53,9 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at)
     deal_ids = closed_here | delivered
     cancellations = _by_deal(conn, "deal.cancelled", deal_ids, known_at)
+    in_period = {row.position for row in by_type["complaint.logged"]}
     late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at)
-                       if row.position not in {r.position for r in by_type["complaint.logged"]}]
+                       if row.position not in in_period]
     return LedgerView(
         period=period, roster=roster, targets=targets, known_at=known_at,
         adjustments=_adjustments(conn, period, reps, known_at),

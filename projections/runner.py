@@ -9,9 +9,8 @@ from typing import Any, Protocol
 
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from projections.tables import metadata, projection_positions
+from projections.tables import insert_ignoring_duplicates, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
 
@@ -57,7 +56,8 @@ class ProjectionRunner:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
             metadata.create_all(conn)
             for projection in self.projections:
-                conn.execute(_insert_ignore(conn, projection.name))
+                conn.execute(insert_ignoring_duplicates(conn, projection_positions),
+                             {"name": projection.name, "position": 0})
         self._ready = True
 
     def catch_up(self, *, settle: bool = True) -> int:
@@ -113,10 +113,3 @@ class ProjectionRunner:
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         return {row.name: row.position for row in conn.execute(query)}
-
-
-def _insert_ignore(conn: Connection, name: str) -> Any:
-    values = {"name": name, "position": 0}
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(projection_positions).values(values).on_conflict_do_nothing()
-    return sqlite.insert(projection_positions).values(values).on_conflict_do_nothing()

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.engine import Statement, calculate_many
 from domain.money import decimal_text, money_text, to_ratio
@@ -23,6 +22,7 @@ from projections.score_updates import record_score_updates
 from projections.tables import (
     fact_reps,
     facts,
+    insert_ignoring_duplicates,
     live_statements,
     stale_causes,
     stale_statements,
@@ -61,7 +61,7 @@ class LiveStatements:
                        for rep, period in sorted(touched)]
         if causes:
             stale = sorted({(c["rep_id"], c["period"]) for c in causes})
-            conn.execute(_insert_ignore(conn, stale_statements),
+            conn.execute(insert_ignoring_duplicates(conn, stale_statements),
                          [{"rep_id": rep, "period": period} for rep, period in stale])
             conn.execute(stale_causes.insert(), causes)
 
@@ -230,8 +230,3 @@ def _existing(conn: Connection, period: str | None) -> set[tuple[str, str]]:
 
 def _pairs(reps: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
     return {(rep, period) for rep in reps for period in periods}
-
-
-def _insert_ignore(conn: Connection, table: Table) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()

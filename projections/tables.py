@@ -1,8 +1,17 @@
 """The read-model tables. Money is text (exact decimals), JSON is text, times are ISO 8601 UTC."""
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
+    """An INSERT into `table` that skips rows whose key is already there (both backends)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 projection_positions = Table(
     "projection_positions", metadata,
