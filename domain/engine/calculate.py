@@ -25,7 +25,7 @@ from domain.engine.scorecard import (
     scorecard_bonus_line,
 )
 from domain.engine.statement import Line, Statement
-from domain.engine.team import scope_target, team_bonus_line, team_target
+from domain.engine.team import book_team_target, scope_target, team_bonus_line
 from domain.engine.view import LedgerView
 from domain.plan import Plan
 from domain.targets import EffectiveTarget
@@ -81,7 +81,7 @@ def _team_targets(book: CreditBook, team_id: str | None) -> dict[str, EffectiveT
     """The team's revenue target when a team bonus depends on it, keyed `team:ID:revenue`."""
     if book.plan.team_bonus is None or team_id is None:
         return {}
-    target = team_target(book.view, team_id, "revenue", book.plan.target_proration)
+    target = book_team_target(book, team_id)
     return {f"team:{team_id}:revenue": target} if target is not None else {}
 
 
@@ -124,8 +124,10 @@ def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str
     view = book.view
     used = {(d.key, d.content_hash) for d in book.deals_of(rep_id)}
     deal_ids = {d.payload.deal_id for d in book.deals_of(rep_id)}
-    for member in members:
-        used |= {(s.fact.key, s.fact.content_hash) for s in book.attainment_sales(member)}
+    if members:
+        used |= book.shared(("team sources", view.teams.get(rep_id, "")), lambda: {
+            (s.fact.key, s.fact.content_hash) for member in members
+            for s in book.attainment_sales(member)})
     used |= {(s.fact.key, s.fact.content_hash) for s in book.credited_renewals(rep_id)}
     for deal_id in deal_ids:
         cancellation = book.cancellation_record(deal_id)

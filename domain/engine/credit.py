@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from domain.adjustments import AdjustmentPosted
 from domain.engine.view import LedgerView, Recorded, known_facts
@@ -16,6 +18,8 @@ from domain.facts import (
     RenewalBooked,
 )
 from domain.plan import Plan
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class CreditBook:
                 self._renewals_of.setdefault(credit.rep_id, []).append(renewal)
         self._sales: dict[str, list[Sale]] = {}
         self._counted: dict[str, list[Sale]] = {}
+        self._revenue: dict[str, Decimal] = {}
+        self._shared: dict[tuple[str, str], Any] = {}
         self._deliveries: dict[str, list[tuple[Recorded[DealDelivered], Recorded[DealClosed]]]] | None = None
 
     def deliveries_of(self, rep_id: str) -> list[tuple[Recorded[DealDelivered], Recorded[DealClosed]]]:
@@ -134,4 +140,15 @@ class CreditBook:
 
     def credited_revenue(self, rep_id: str) -> Decimal:
         """Credited amounts of the rep's counted deals (plus renewals when they count)."""
-        return sum((sale.credited for sale in self.attainment_sales(rep_id)), Decimal(0))
+        if rep_id not in self._revenue:
+            self._revenue[rep_id] = sum((sale.credited for sale in self.attainment_sales(rep_id)),
+                                        Decimal(0))
+        return self._revenue[rep_id]
+
+    def shared(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
+        """A figure every member of a team needs (the team's target, revenue, sources),
+        computed once per book."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        result: T = self._shared[key]
+        return result

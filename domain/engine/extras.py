@@ -49,9 +49,10 @@ def unit_lines(book: CreditBook, rep_id: str) -> list[Line]:
     lines, cumulative = [], Decimal(0)
     for sale in book.counted_deals(rep_id):
         deal = sale.fact.payload
-        units = Decimal(getattr(deal, "units", 0)) * deal.split_of(rep_id)
-        if not units:
+        count = getattr(deal, "units", 0)
+        if not count:
             continue
+        units = Decimal(count) * deal.split_of(rep_id)
         blocks = floor_int((cumulative + units) / block) - floor_int(cumulative / block)
         cumulative += units
         if blocks:

@@ -25,6 +25,12 @@ def team_target(view: LedgerView, team_id: str, metric: str, proration: str) -> 
                                    for m in view.members.get(team_id, [])))
 
 
+def book_team_target(book: CreditBook, team_id: str) -> EffectiveTarget | None:
+    """The team's revenue target under the book's plan, computed once per book."""
+    return book.shared(("team target", team_id), lambda: team_target(
+        book.view, team_id, "revenue", book.plan.target_proration))
+
+
 def team_bonus_line(book: CreditBook, rep_id: str, team_id: str | None) -> tuple[Line | None,
                                                                                list[str]]:
     """The rep's share of the team pool when the team reaches the threshold, and the team's
@@ -33,10 +39,11 @@ def team_bonus_line(book: CreditBook, rep_id: str, team_id: str | None) -> tuple
     if bonus is None or team_id is None:
         return None, []
     members = book.view.members.get(team_id, [])
-    target = team_target(book.view, team_id, "revenue", book.plan.target_proration)
+    target = book_team_target(book, team_id)
     if target is None or target.value <= 0:
         return None, members
-    team_revenue = sum((book.credited_revenue(m) for m in members), Decimal(0))
+    team_revenue = book.shared(("team revenue", team_id), lambda: sum(
+        (book.credited_revenue(m) for m in members), Decimal(0)))
     credited = book.credited_revenue(rep_id)
     if team_revenue / target.value < bonus.threshold or credited <= 0:
         return None, members

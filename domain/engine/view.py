@@ -35,7 +35,7 @@ class Recorded(Generic[P]):
     content_hash: str
     payload: P
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The idempotency key `source/id`."""
         return f"{self.source}/{self.event_id}"
