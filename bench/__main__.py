@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, replay, score_latency, statement
+from bench import decode, ingest, replay, score_latency, statement
 from bench.data import ROOT, note
 from bench.harness import Config, write_result
 from bench.machine import code_version
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "replay": replay.run,
     "score-latency": score_latency.run,
     "statement": statement.run,
+    "decode": decode.run,
 }
 
 

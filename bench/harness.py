@@ -43,12 +43,14 @@ class Config:
     hot_background: int = 20_000
     hot_reps: int = 200
     queries: int = 200
+    decode_lines: int = 30_000
 
     @classmethod
     def quick_mode(cls) -> Config:
         return cls(quick=True, repetitions=1, reps=20, ingest_events=500, naive_events=100,
                    replay_sizes=[500], score_rate=200, score_seconds=5.0, hot_lines=50,
-                   hot_background=300, hot_reps=10, queries=5)
+                   hot_background=300, hot_reps=10, queries=5,
+                   decode_lines=500)
 
 
 def run_child(module: str, kind: str, params: dict[str, Any], profile: Path | None = None,

@@ -1,5 +1,8 @@
-"""Statement and explain latency for a rep with about 1,000 commission lines: `System.statement`
-and `perfledger.inspection.explain` in-process, after one warm-up call each; next to the limit,
+"""Statement and explain latency for a rep with about 1,000 commission lines, in-process after
+one warm-up call each: the statement as `perfledger statement` serves it
+(`System.live_statement`, from the live read model), the statement computed from the facts
+(`System.statement`, what a what-if or as-known-at query does) and
+`perfledger.inspection.explain`; next to the limit,
 one indexed SELECT of the rep's closed deals in the period from the facts table, decoded, with the
 plan's three marginal tiers applied in pure Python."""
 
@@ -26,17 +29,19 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
     period = Period.parse(data.PERIOD)
     try:
         statement = system.statement(period, HOT_REP)
+        if system.live_statement(period, HOT_REP) != statement.to_json():
+            raise SystemExit("the served statement differs from the computed one")
         explain(system, period, HOT_REP)
-        timings: dict[str, list[float]] = {"statement": [], "explain": []}
+        calls = {"statement": lambda: system.live_statement(period, HOT_REP),
+                 "computed": lambda: system.statement(period, HOT_REP),
+                 "explain": lambda: explain(system, period, HOT_REP)}
+        timings: dict[str, list[float]] = {name: [] for name in calls}
         with profiled():
-            for _ in range(params["queries"]):
-                started = time.perf_counter()
-                system.statement(period, HOT_REP)
-                timings["statement"].append((time.perf_counter() - started) * 1000)
-            for _ in range(params["queries"]):
-                started = time.perf_counter()
-                explain(system, period, HOT_REP)
-                timings["explain"].append((time.perf_counter() - started) * 1000)
+            for name, call in calls.items():
+                for _ in range(params["queries"]):
+                    started = time.perf_counter()
+                    call()
+                    timings[name].append((time.perf_counter() - started) * 1000)
     finally:
         system.close()
     lines = statement.to_json()["lines"]
@@ -103,17 +108,22 @@ def run(config: Config) -> dict[str, Any]:
         runs.append(result)
         data.note(f"statement #{repetition}: {result['lines']} lines; statement p50 "
                   f"{result['statement_p50_ms']:.1f} ms p99 {result['statement_p99_ms']:.1f} ms; "
+                  f"computed p50 {result['computed_p50_ms']:.1f} ms p99 {result['computed_p99_ms']:.1f} ms; "
                   f"explain p50 {result['explain_p50_ms']:.1f} ms p99 {result['explain_p99_ms']:.1f} ms; "
                   f"limit p50 {result['limit_p50_ms']:.2f} ms p99 {result['limit_p99_ms']:.2f} ms")
     figures: dict[str, Any] = {"lines": runs[0]["lines"], "commission_lines": runs[0]["commission_lines"]}
-    for name in ("statement", "explain", "limit"):
+    for name in ("statement", "computed", "explain", "limit"):
         for stat in ("p50", "p99", "max"):
             figures[f"{name}_{stat}_ms"] = spread([r[f"{name}_{stat}_ms"] for r in runs], 2)
     figures["statement_over_limit_p50"] = spread(
         [r["statement_p50_ms"] / r["limit_p50_ms"] for r in runs], 1)
+    figures["computed_over_limit_p50"] = spread(
+        [r["computed_p50_ms"] / r["limit_p50_ms"] for r in runs], 1)
     figures["peak_rss_mib"] = spread([mib(r["maxrss_kib"]) for r in runs])
-    goals = [goal("statement p99 ≤ 50 ms", figures["statement_p99_ms"]["median"], GOAL_P99_MS,
-                  at_most=True, unit="ms")]
+    goals = [goal("statement p99 ≤ 50 ms (as `perfledger statement` serves it)",
+                  figures["statement_p99_ms"]["median"], GOAL_P99_MS, at_most=True, unit="ms"),
+             goal("statement p99 ≤ 50 ms (computed from the facts)",
+                  figures["computed_p99_ms"]["median"], GOAL_P99_MS, at_most=True, unit="ms")]
     return {"name": "statement",
             "params": {"rep": HOT_REP, "hot_deals": config.hot_lines,
                        "background_events": config.hot_background, "reps": config.hot_reps,

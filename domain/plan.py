@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -121,8 +122,11 @@ class Plan(BaseModel):
         return f"{self.id}@{self.version}"
 
 
+@lru_cache(maxsize=64)
 def parse_plan(document: str) -> Plan:
-    """Return the plan a YAML document describes, or raise InvalidInput naming the key."""
+    """Return the plan a YAML document describes, or raise InvalidInput naming the key. Plans
+    are immutable, so a document parsed once is not parsed again (each command reads the plan
+    book afresh)."""
     try:
         content = yaml.safe_load(document)
     except yaml.YAMLError as error:

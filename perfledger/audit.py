@@ -103,9 +103,9 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
     for the period and restates it."""
     plan = parse_plan(document)
     closed = is_closed(system, period)
-    current = latest_issued(system, period) if closed else _live(system, period)
+    current = _current(system, period, closed, with_lines=lines)
     rows, old_sum, new_sum = [], Decimal(0), Decimal(0)
-    for statement in system.period_statements(period, plan=plan):
+    for statement in system.each_period_statement(period, plan=plan):
         new = statement.to_json()
         old = current.get(statement.rep_id, {"total": "0.00", "lines": []})
         delta = Decimal(new["total"]) - Decimal(old["total"])
@@ -116,6 +116,7 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
         rows.append(row)
         old_sum += Decimal(old["total"])
         new_sum += Decimal(new["total"])
+    rows.sort(key=lambda row: str(row["rep_id"]))
     result: dict[str, Any] = {
         "period": period.name, "closed": closed,
         "plan": {"id": plan.id, "version": plan.version, "sha256": plan.sha256},
@@ -131,12 +132,22 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
     return result
 
 
-def _live(system: System, period: Period) -> dict[str, dict[str, Any]]:
+def _current(system: System, period: Period, closed: bool, *, with_lines: bool
+             ) -> dict[str, dict[str, Any]]:
+    """Each rep's current statement: the latest issued version of a closed period, else the
+    live one. Without lines only the totals are read (a whole period of lines is most of what a
+    replay would otherwise hold in memory)."""
+    if closed and with_lines:
+        return latest_issued(system, period)
     system.runner.catch_up()
+    table = issued_statements if closed else live_statements
+    columns = [table.c.rep_id, table.c.total] + ([table.c.statement] if with_lines else [])
+    query = select(*columns).where(table.c.period == period.name)
+    if closed:
+        query = query.order_by(issued_statements.c.version)
     with system.engine.connect() as conn:
-        rows = conn.execute(select(live_statements.c.rep_id, live_statements.c.statement).where(
-            live_statements.c.period == period.name))
-        return {row.rep_id: orjson.loads(row.statement) for row in rows}
+        return {row.rep_id: orjson.loads(row.statement) if with_lines else {"total": row.total}
+                for row in conn.execute(query)}
 
 
 def _text(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from domain.engine import Statement, calculate, calculate_many, reps_in
+from domain.engine import Statement, calculate, calculate_many
 from domain.errors import DomainError, PlanNotFound
 from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
@@ -25,7 +25,7 @@ from projections.audit import AuditProjection
 from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
-from projections.loader import load_view
+from projections.loader import load_view, views_by_team
 from projections.runner import SCHEMA_LOCK, ProjectionRunner
 from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
@@ -171,11 +171,18 @@ class System:
                           known_at: datetime | None = None) -> list[Statement]:
         """Every rep's statement of the period (reps named by its facts, targets or
         adjustments as known at `known_at`)."""
+        return sorted(self.each_period_statement(period, plan, known_at),
+                      key=lambda statement: statement.rep_id)
+
+    def each_period_statement(self, period: Period, plan: Plan | None = None,
+                              known_at: datetime | None = None) -> Iterator[Statement]:
+        """The statements of `period_statements` a few teams at a time, in no set order: what
+        a whole-period pass (replay) uses so memory holds one group of teams, not the period."""
         self.runner.catch_up()
-        with self.engine.connect() as conn:
-            view = load_view(conn, period, None, known_at)
         chosen = plan or self.plan_for(period, known_at)
-        return calculate_many(view, chosen, sorted(reps_in(view)))
+        with self.engine.connect() as conn:
+            for view, reps in views_by_team(conn, period, known_at):
+                yield from calculate_many(view, chosen, reps)
 
     def close(self) -> None:
         """Release connections."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Select, select
 
 from domain.adjustments import ADJUSTMENT_TYPE, AdjustmentPosted
-from domain.engine import LedgerView, Recorded, RosterEntry
+from domain.engine import LedgerView, Recorded, RosterEntry, reps_in
 from domain.envelope import PAYLOAD_TYPES
 from domain.periods import Period
 from domain.revival import revive
@@ -20,13 +20,16 @@ from projections.tables import fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
+REPS_PER_VIEW = 40  # reps (in whole teams) per view when stating a whole period
 
 
 def load_view(conn: Connection, period: Period, reps: Collection[str] | None = None,
-              known_at: datetime | None = None, *, with_teams: bool = True) -> LedgerView:
+              known_at: datetime | None = None, *, with_teams: bool = True,
+              decisions: LedgerView | None = None) -> LedgerView:
     """The facts and decisions bearing on the period for the reps (all reps when None), widened
-    to the reps' whole teams so team bonuses can be decided."""
-    skeleton = load_decisions(conn, period, known_at)
+    to the reps' whole teams so team bonuses can be decided. `decisions`, when given, is the
+    period's `load_decisions` as known at `known_at`, already read."""
+    skeleton = decisions or load_decisions(conn, period, known_at)
     roster, targets = skeleton.roster, skeleton.targets
     if reps is not None and with_teams:
         reps = widen_to_teams(skeleton, reps)
@@ -73,6 +76,45 @@ def load_decisions(conn: Connection, period: Period, known_at: datetime | None =
     """A view holding only the period's target decisions and the roster."""
     return LedgerView(period=period, roster=tuple(_roster(conn, known_at)),
                       targets=tuple(_targets(conn, period, known_at)), known_at=known_at)
+
+
+def views_by_team(conn: Connection, period: Period, known_at: datetime | None = None,
+                  reps_per_view: int = REPS_PER_VIEW) -> Iterator[tuple[LedgerView, list[str]]]:
+    """The period a few whole teams at a time: each view with the reps it must state (those the
+    whole period's view would name), so memory holds one group of teams, not the period."""
+    decisions = load_decisions(conn, period, known_at)
+    for group in _team_groups(_named_reps(conn, period, known_at, decisions), decisions.teams,
+                              reps_per_view):
+        view = load_view(conn, period, group, known_at, decisions=decisions)
+        yield view, sorted(reps_in(view) & set(group))
+
+
+def _named_reps(conn: Connection, period: Period, known_at: datetime | None,
+                decisions: LedgerView) -> set[str]:
+    """Every rep the period's facts, targets or adjustments name (a superset of `reps_in`)."""
+    column = facts.c.quarter if period.is_quarter else facts.c.month
+    in_period = (column == period.name) & facts.c.type.in_(PERIOD_FACTS)
+    adjusted = (facts.c.type == ADJUSTMENT_TYPE) & (facts.c.target_period == period.name)
+    query = _known(select(fact_reps.c.rep_id).distinct().join(
+        facts, facts.c.position == fact_reps.c.position).where(in_period | adjusted), known_at)
+    named = {rep for rep, in conn.execute(query)}
+    return named | {t.scope.removeprefix("rep:") for t in decisions.targets
+                    if t.scope.startswith("rep:")}
+
+
+def _team_groups(reps: Iterable[str], teams: dict[str, str], size: int) -> Iterator[list[str]]:
+    """The reps in groups of whole teams (a rep without a team alone), about `size` each."""
+    by_team: dict[tuple[str, str], list[str]] = {}
+    for rep in sorted(reps):
+        by_team.setdefault((teams[rep], "") if rep in teams else ("", rep), []).append(rep)
+    group: list[str] = []
+    for team in sorted(by_team):
+        group += by_team[team]
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
