@@ -138,10 +138,18 @@ class Worker:
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def project_once(self) -> None:
-        """Catch the projections up, then publish the outbox."""
-        await asyncio.to_thread(self.system.runner.catch_up)
-        for name, position in (await asyncio.to_thread(self.system.runner.positions)).items():
+        """Catch the projections up, then settle the stale statements a few teams at a time,
+        publishing the score updates of each step as soon as it commits."""
+        runner = self.system.runner
+        await asyncio.to_thread(runner.catch_up, settle=False)
+        for name, position in (await asyncio.to_thread(runner.positions)).items():
             self.metrics.positions.labels(name).set(position)
+        steps = runner.settling()
+        while await asyncio.to_thread(next, steps, False) is not False:
+            await self._publish()
+        await self._publish()
+
+    async def _publish(self) -> None:
         published = await self.publisher.publish_pending(self._send_score)
         if published:
             self.metrics.score_updates.inc(published)

@@ -83,7 +83,7 @@ def views_by_team(conn: Connection, period: Period, known_at: datetime | None = 
     """The period a few whole teams at a time: each view with the reps it must state (those the
     whole period's view would name), so memory holds one group of teams, not the period."""
     decisions = load_decisions(conn, period, known_at)
-    for group in _team_groups(_named_reps(conn, period, known_at, decisions), decisions.teams,
+    for group in team_groups(_named_reps(conn, period, known_at, decisions), decisions.teams,
                               reps_per_view):
         view = load_view(conn, period, group, known_at, decisions=decisions)
         yield view, sorted(reps_in(view) & set(group))
@@ -102,7 +102,7 @@ def _named_reps(conn: Connection, period: Period, known_at: datetime | None,
                     if t.scope.startswith("rep:")}
 
 
-def _team_groups(reps: Iterable[str], teams: dict[str, str], size: int) -> Iterator[list[str]]:
+def team_groups(reps: Iterable[str], teams: dict[str, str], size: int) -> Iterator[list[str]]:
     """The reps in groups of whole teams (a rep without a team alone), about `size` each."""
     by_team: dict[tuple[str, str], list[str]] = {}
     for rep in sorted(reps):

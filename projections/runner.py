@@ -3,7 +3,7 @@ tracking positions written in one transaction, so a restart neither loses nor re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,9 +75,21 @@ class ProjectionRunner:
             page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
             applied += self._apply(page)
         if settle:
-            for projection in self.projections:
-                projection.settle(self.engine)
+            for _ in self.settling():
+                pass
         return applied
+
+    def settling(self) -> Iterator[None]:
+        """The projections' deferred work a step at a time (a projection with `settle_steps`
+        yields after each transaction of it), so a caller can publish what each step wrote."""
+        for projection in self.projections:
+            steps = getattr(projection, "settle_steps", None)
+            if steps is None:
+                projection.settle(self.engine)
+                yield None
+            else:
+                for _ in steps(self.engine):
+                    yield None
 
     def positions(self) -> dict[str, int]:
         """Each projection's position in the notification log."""

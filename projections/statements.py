@@ -4,7 +4,7 @@ page's transaction, then recomputed by the engine and stored with its summary fi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from domain.money import decimal_text, money_text, to_ratio
 from domain.periods import Period, periods_of
 from domain.plan import Plan
 from domain.plan_book import PlanBook
-from projections.loader import load_view, widen_to_teams
+from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
 from projections.tables import (
@@ -29,7 +29,7 @@ from projections.tables import (
 )
 
 PlanFor = Callable[[Period], Plan | None]
-SETTLE_CHUNK = 200
+SETTLE_REPS = 100  # stale reps (in whole teams) recomputed per transaction
 SETTLE_LOCK = 7_311_001  # advisory lock id for recomputing live statements
 
 
@@ -66,7 +66,13 @@ class LiveStatements:
             conn.execute(stale_causes.insert(), causes)
 
     def settle(self, engine: Engine) -> None:
-        """Recompute the stale statements, period by period, in chunks of reps."""
+        """Recompute every stale statement."""
+        for _ in self.settle_steps(engine):
+            pass
+
+    def settle_steps(self, engine: Engine) -> Iterator[int]:
+        """Recompute the stale statements period by period, a few whole teams per transaction,
+        yielding after each (how many reps it settled) so a caller can publish in between."""
         with engine.connect() as conn:
             pending = defaultdict(set)
             for rep, period in conn.execute(select(stale_statements)):
@@ -76,14 +82,16 @@ class LiveStatements:
             plan = self.plan_for(period)
             if plan is None:
                 continue  # computed once a plan is published
-            ordered = sorted(reps)
-            for start in range(0, len(ordered), SETTLE_CHUNK):
-                self._recompute(engine, period, plan, ordered[start:start + SETTLE_CHUNK])
+            with engine.connect() as conn:
+                teams = load_decisions(conn, period).teams  # to group the reps by team
+            for group in team_groups(reps, teams, SETTLE_REPS):
+                self._recompute(engine, period, plan, group)
+                yield len(group)
 
     def _recompute(self, engine: Engine, period: Period, plan: Plan, reps: list[str]) -> None:
         with engine.begin() as conn:
             _serialise_settling(conn)
-            view = load_view(conn, period, reps)
+            view = load_view(conn, period, reps)  # decisions read in this transaction
             # A rep's sales move the team bonus of every member of the team.
             members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
             statements = calculate_many(view, plan, members)
