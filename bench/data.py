@@ -100,6 +100,8 @@ def built_store(source: Path) -> Path:
     store = DATA / f"store-{source.stem}.db"
     done = store.with_name(store.name + ".complete")
     if done.exists() and store.exists():
+        subprocess.run([sys.executable, "-m", "bench.data", "--schema", str(store)], check=True,
+                       cwd=ROOT)
         return store
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store}{suffix}").unlink(missing_ok=True)
@@ -110,6 +112,19 @@ def built_store(source: Path) -> Path:
     done.write_text(f"built in {time.perf_counter() - started:.1f} s\n")
     note(f"built {store.name} in {time.perf_counter() - started:.1f} s")
     return store
+
+
+def _upgrade(store: Path) -> None:
+    """Bring a built store's read-model schema up to date (indexes added since it was built),
+    outside any timed region."""
+    from perfledger.settings import Settings
+    from perfledger.wiring import System
+
+    system = System(Settings(database_url=f"sqlite:///{store}"))
+    try:
+        system.runner.create_tables()
+    finally:
+        system.close()
 
 
 def _build(source: Path, store: Path) -> None:
@@ -193,4 +208,7 @@ def json_lines(path: Path) -> Iterator[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    _build(Path(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[1] == "--schema":
+        _upgrade(Path(sys.argv[2]))
+    else:
+        _build(Path(sys.argv[1]), Path(sys.argv[2]))

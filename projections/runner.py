@@ -48,13 +48,16 @@ class ProjectionRunner:
         self._ready = False
 
     def create_tables(self) -> None:
-        """Create missing read-model tables and tracking rows (idempotent). Processes starting
+        """Create missing read-model tables, indexes and tracking rows (idempotent). Processes starting
         at once on PostgreSQL take turns (two concurrent CREATE TABLEs collide there); SQLite's
         write-locking transaction already serialises them."""
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
             metadata.create_all(conn)
+            for table in metadata.sorted_tables:  # indexes added since a store was created
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             for projection in self.projections:
                 conn.execute(insert_ignoring_duplicates(conn, projection_positions),
                              {"name": projection.name, "position": 0})

@@ -176,7 +176,8 @@ class PageIndex:
         self._all: set[tuple[str, str]] | None = None
         # Quarters always have live statements; a month once a target names it.
         self.tracked_months = {period for period, in conn.execute(
-            select(facts.c.target_period).where(facts.c.type == "target.set").distinct())
+            select(facts.c.target_period).where(facts.c.type == "target.set",
+                                                facts.c.target_period.is_not(None)).distinct())
             if period and "Q" not in period}
 
     def every_statement(self) -> set[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
@@ -40,6 +40,9 @@ facts = Table(
     Index("facts_by_month", "month", "type"),
     Index("facts_by_deal", "deal_id", "type"),
     Index("facts_by_target_period", "target_period"),
+    # The roster is read whole by every view; without this it is a scan of every fact.
+    Index("facts_roster", "position", sqlite_where=text("type = 'roster.assigned'"),
+          postgresql_where=text("type = 'roster.assigned'")),
 )
 
 # Every rep a fact names (credits, accountable rep, coachees, roster, target scope).
