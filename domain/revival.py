@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,8 +34,14 @@ def _built(model: type[M], values: dict[str, Any]) -> M:
 
 
 def _credit(data: dict[str, Any]) -> Credit:
-    return _built(Credit, {"rep_id": data["rep_id"], "role": data["role"],
-                           "split": Decimal(data["split"])})
+    return _shared_credit(data["rep_id"], data["role"], data["split"])
+
+
+@lru_cache(maxsize=1 << 16)
+def _shared_credit(rep_id: str, role: str, split: str) -> Credit:
+    """One frozen Credit per (rep, role, split): the same few thousand recur across a period's
+    deals, so they are built once and shared."""
+    return _built(Credit, {"rep_id": rep_id, "role": role, "split": Decimal(split)})
 
 
 def _effective_from(value: Any) -> Any:
