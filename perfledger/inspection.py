@@ -43,8 +43,7 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
         view = load_view(conn, period, [rep_id], as_of)
         statement = chosen or calculate(view, plan, rep_id).to_json()
         sources = _sources(conn, statement["lines"])
-        opened = [plain_row(row) for row in conn.execute(select(disputes).where(
-            disputes.c.rep_id == rep_id, disputes.c.period == period.name))]
+        opened = _disputes(conn, period, rep_id, known_at)
     lines = [{"number": n, **line, "source_event": sources.get((line["source"], line["event_id"]))}
              for n, line in enumerate(statement["lines"], start=1)]
     return {"rep_id": rep_id, "period": period.name, "version": statement.get("version"),
@@ -53,6 +52,24 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
             "warnings": statement["warnings"], "derivation": derivation(view, plan, rep_id),
             "lines": lines, "versions": [_version_summary(v) for v in history],
             "disputes": opened}
+
+
+def _disputes(conn: Any, period: Period, rep_id: str, known_at: datetime | None
+              ) -> list[dict[str, Any]]:
+    """The disputes of the rep's statement as known at `known_at`: those opened by then, still
+    open if they were resolved later."""
+    query = select(disputes).where(disputes.c.rep_id == rep_id, disputes.c.period == period.name)
+    if known_at is None:
+        return [plain_row(row) for row in conn.execute(query)]
+    moment = known_at.isoformat(timespec="microseconds")
+    shown = []
+    for row in conn.execute(query.where(disputes.c.opened_at <= moment)):
+        dispute = plain_row(row)
+        if dispute["resolved_at"] is not None and dispute["resolved_at"] > moment:
+            dispute.update(outcome=None, amount=None, note=None, adjustment_period=None,
+                           resolved_at=None)
+        shown.append(dispute)
+    return shown
 
 
 def verify(system: System) -> dict[str, Any]:

@@ -341,6 +341,7 @@ def test_disputes_and_user_errors_on_a_closed_period(cli: Cli, tmp_path: Path) -
         first, "alice", "2026-Q3", 5, 1, None)
     assert pending["reason"] == "D3's top tier ignores the August target cut"
 
+    before_resolution = cli.json("dispute", "list")[0]["opened_at"]
     accepted = cli.run("dispute", "resolve", first, "--accept", "--amount", "250.00",
                        "--note", "goodwill for the late revision")
     assert first in accepted.stdout
@@ -350,6 +351,13 @@ def test_disputes_and_user_errors_on_a_closed_period(cli: Cli, tmp_path: Path) -
     assert (shown["dispute_id"], shown["line"], shown["outcome"], shown["amount"], shown["note"],
             shown["adjustment_period"]) == (first, 5, "accepted", "250.00",
                                             "goodwill for the late revision", "2026-Q4")
+    # As known when it was opened, the dispute is still open; before that, there was none.
+    [then] = cli.json("explain", "2026-Q3", "--rep", "alice", "--as-known-at",
+                      before_resolution)["disputes"]
+    assert (then["dispute_id"], then["outcome"], then["amount"]) == (first, None, None)
+    earlier = next(p["closed_at"] for p in cli.json("period", "list") if p["period"] == "2026-Q3")
+    assert cli.json("explain", "2026-Q3", "--rep", "alice", "--as-known-at",
+                    earlier)["disputes"] == []
 
     second = cli.json("dispute", "open", "2026-Q3", "--rep", "alice",
                       "--reason", "D1 should count as new business")["id"]
