@@ -16,6 +16,7 @@ from domain.money import decimal_text, money_text, to_ratio
 from domain.periods import Period, periods_of
 from domain.plan import Plan
 from domain.plan_book import PlanBook
+from projections.facts import named_reps
 from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
@@ -152,13 +153,15 @@ def summary_row(statement: Statement) -> dict[str, Any]:
 
 class PageIndex:
     """What a page's facts bear on, fetched with a few queries for the whole page: the reps each
-    fact names and, for facts about a deal, the deal's close and delivery and its reps."""
+    fact names (read from the facts themselves) and, for facts about an earlier deal (delivery,
+    cancellation, complaint, renewal), the deal's close and delivery and the close's reps."""
 
     def __init__(self, conn: Connection, events: Sequence[Logged]) -> None:
         self.conn = conn
-        positions = [e.position for e in events if hasattr(e.event, "kind")]
-        deal_ids = sorted({e.event.data["deal_id"] for e in events
-                           if hasattr(e.event, "kind") and e.event.data.get("deal_id")})
+        facts_here = [e for e in events if hasattr(e.event, "kind")]
+        # A close is its deal's first fact: nothing earlier to look up for it.
+        deal_ids = sorted({e.event.data["deal_id"] for e in facts_here
+                           if e.event.kind != "deal.closed" and e.event.data.get("deal_id")})
         self.deal_facts: dict[str, list[Any]] = defaultdict(list)
         for chunk in _chunks(deal_ids):
             for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
@@ -166,10 +169,12 @@ class PageIndex:
                     facts.c.type.in_(("deal.closed", "deal.delivered")),
                     facts.c.deal_id.in_(chunk))):
                 self.deal_facts[row.deal_id].append(row)
-        closes = [row.position for rows in self.deal_facts.values() for row in rows
-                  if row.type == "deal.closed"]
-        self.reps_at: dict[int, list[str]] = defaultdict(list)
-        for chunk in _chunks(sorted(set(positions) | set(closes))):
+        self.reps_at: dict[int, list[str]] = defaultdict(list, {
+            e.position: [rep for rep, _ in named_reps(e.event.kind, e.event.data)]
+            for e in facts_here})
+        earlier_closes = {row.position for rows in self.deal_facts.values() for row in rows
+                          if row.type == "deal.closed"} - set(self.reps_at)
+        for chunk in _chunks(sorted(earlier_closes)):
             for row in conn.execute(select(fact_reps.c.position, fact_reps.c.rep_id).where(
                     fact_reps.c.position.in_(chunk))):
                 self.reps_at[row.position].append(row.rep_id)
