@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -35,15 +36,40 @@ def postgres_server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
+def kafka_bootstrap() -> Iterator[str]:
     """A running Kafka broker: the one PERFLEDGER_KAFKA_BOOTSTRAP names, else a single-node KRaft
-    broker started by deploy/local/kafka.sh (which fetches the official jars with Maven)."""
+    broker started by deploy/local/kafka.sh (which fetches the official jars with Maven) on 9092,
+    or on a free port when another process holds 9092; a broker started here is stopped after
+    the session."""
     bootstrap = os.environ.get("PERFLEDGER_KAFKA_BOOTSTRAP")
     if bootstrap:
-        return bootstrap
-    started = subprocess.run([str(ROOT / "deploy/local/kafka.sh"), "start"], check=True,
-                             capture_output=True, text=True)
-    return started.stdout.strip().splitlines()[-1]
+        yield bootstrap
+        return
+    script = str(ROOT / "deploy/local/kafka.sh")
+    port = _kafka_port(script)
+    already = subprocess.run([script, "status", port], capture_output=True,
+                             check=False).returncode == 0
+    started = subprocess.run([script, "start", port], check=True, capture_output=True, text=True)
+    yield started.stdout.strip().splitlines()[-1]
+    if not already:
+        subprocess.run([script, "stop", port], capture_output=True, check=False)
+
+
+def _kafka_port(script: str) -> str:
+    """9092 when this state's broker runs there or it is free (with its controller port, +1000),
+    else the first free such pair from 19092."""
+    if subprocess.run([script, "status", "9092"], capture_output=True,
+                      check=False).returncode == 0:
+        return "9092"
+    for port in (9092, *range(19092, 19192)):
+        if not (_in_use(port) or _in_use(port + 1000)):
+            return str(port)
+    raise RuntimeError("no free port for a Kafka broker in 9092 or 19092-19191")
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture
