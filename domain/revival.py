@@ -33,10 +33,6 @@ def _built(model: type[M], values: dict[str, Any]) -> M:
     return instance
 
 
-def _credit(data: dict[str, Any]) -> Credit:
-    return _shared_credit(data["rep_id"], data["role"], data["split"])
-
-
 @lru_cache(maxsize=1 << 16)
 def _shared_credit(rep_id: str, role: str, split: str) -> Credit:
     """One frozen Credit per (rep, role, split): the same few thousand recur across a period's
@@ -50,7 +46,8 @@ def _effective_from(value: Any) -> Any:
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "amount": Decimal, "value": Decimal, "effective_from": _effective_from,
-    "rep_ids": tuple, "credits": lambda credits: tuple(_credit(c) for c in credits),
+    "rep_ids": tuple, "credits": lambda credits: tuple(
+        _shared_credit(c["rep_id"], c["role"], c["split"]) for c in credits),
 }
 
 

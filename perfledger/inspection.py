@@ -25,8 +25,8 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
     """The statement (an issued version, else the latest issued of a closed period, else the
     live one) with how each number was derived, its sources, versions and disputes."""
     history = _history(system, period, rep_id)
-    if known_at is not None:
-        moment = known_at.isoformat(timespec="microseconds")
+    moment = known_at.isoformat(timespec="microseconds") if known_at is not None else None
+    if moment is not None:
         history = [issued for issued in history if issued["issued_at"] <= moment]
     if version is not None:
         chosen = next((v for v in history if v["version"] == version), None)
@@ -43,7 +43,7 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
         view = load_view(conn, period, [rep_id], as_of)
         statement = chosen or calculate(view, plan, rep_id).to_json()
         sources = _sources(conn, statement["lines"])
-        opened = _disputes(conn, period, rep_id, known_at)
+        opened = _disputes(conn, period, rep_id, moment)
     lines = [{"number": n, **line, "source_event": sources.get((line["source"], line["event_id"]))}
              for n, line in enumerate(statement["lines"], start=1)]
     return {"rep_id": rep_id, "period": period.name, "version": statement.get("version"),
@@ -54,14 +54,13 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
             "disputes": opened}
 
 
-def _disputes(conn: Any, period: Period, rep_id: str, known_at: datetime | None
+def _disputes(conn: Any, period: Period, rep_id: str, moment: str | None
               ) -> list[dict[str, Any]]:
-    """The disputes of the rep's statement as known at `known_at`: those opened by then, still
-    open if they were resolved later."""
+    """The disputes of the rep's statement as known at `moment` (stored-time text): those
+    opened by then, still open if they were resolved later."""
     query = select(disputes).where(disputes.c.rep_id == rep_id, disputes.c.period == period.name)
-    if known_at is None:
+    if moment is None:
         return [plain_row(row) for row in conn.execute(query)]
-    moment = known_at.isoformat(timespec="microseconds")
     shown = []
     for row in conn.execute(query.where(disputes.c.opened_at <= moment)):
         dispute = plain_row(row)

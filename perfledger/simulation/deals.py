@@ -28,8 +28,7 @@ _SPLIT_PATTERNS: tuple[tuple[float, tuple[tuple[str, str], ...]], ...] = (
 def close_consumer_deal(floor: SalesFloor, day: int, time: str) -> dict[str, Any]:
     """A consumer-app deal: one owner, units of licences; a few cancelled or complained of later."""
     rand = floor.rand
-    floor.deals += 1
-    deal_id = f"D-{floor.tag}{floor.deals}"
+    deal_id = _next_deal_id(floor)
     consumer = floor.staff.consumer
     owner = consumer[int(rand() * len(consumer))]
     units = min(500, 1 + int(floor.expovariate(0.07)))
@@ -39,25 +38,32 @@ def close_consumer_deal(floor: SalesFloor, day: int, time: str) -> dict[str, Any
         customer, new_customer = floor.customers.won(), True
     else:
         customer, new_customer = floor.customers.existing_consumer(rand()), False
-    event = floor.record(
-        "crm",
-        "deal.closed",
-        time,
-        {
-            "deal_id": deal_id,
-            "customer_id": customer,
-            "product_line": "consumer",
-            "amount": f"{cents // 100}.{cents % 100:02d}",
-            "currency": CURRENCY,
-            "new_customer": new_customer,
-            "units": units,
-            "credits": [{"rep_id": owner, "role": "owner", "split": "1"}],
-        },
-    )
+    event = _deal_closed(floor, time, deal_id, customer, new_customer, "consumer",
+                         f"{cents // 100}.{cents % 100:02d}", units, None,
+                         [{"rep_id": owner, "role": "owner", "split": "1"}])
     aftermath = rand()
     if aftermath < 0.045:
         _schedule_consumer_aftermath(floor, day, aftermath, deal_id, customer, owner)
     return event
+
+
+def _next_deal_id(floor: SalesFloor) -> str:
+    floor.deals += 1
+    return f"D-{floor.tag}{floor.deals}"
+
+
+def _deal_closed(floor: SalesFloor, time: str, deal_id: str, customer: str, new_customer: bool,
+                 product_line: str, amount: str, units: int, segment: str | None,
+                 credits: list[dict[str, str]]) -> dict[str, Any]:
+    """Record a `deal.closed` from the CRM (a segment only when there is one)."""
+    data: dict[str, Any] = {
+        "deal_id": deal_id, "customer_id": customer, "product_line": product_line,
+        "amount": amount, "currency": CURRENCY, "new_customer": new_customer, "units": units,
+    }
+    if segment is not None:
+        data["segment"] = segment
+    data["credits"] = credits
+    return floor.record("crm", "deal.closed", time, data)
 
 
 def _schedule_consumer_aftermath(
@@ -78,8 +84,7 @@ def _schedule_consumer_aftermath(
 def close_enterprise_deal(floor: SalesFloor, day: int, time: str) -> dict[str, Any]:
     """An enterprise deal, often won with the presales and aftersales reps of the owner's team."""
     rand = floor.rand
-    floor.deals += 1
-    deal_id = f"D-{floor.tag}{floor.deals}"
+    deal_id = _next_deal_id(floor)
     owner = _enterprise_owner(floor)
     helper_credits = _helper_credits(floor, owner)
     owner_split = _owner_split(tuple(credit["split"] for credit in helper_credits))
@@ -89,22 +94,10 @@ def close_enterprise_deal(floor: SalesFloor, day: int, time: str) -> dict[str, A
         customer, new_customer = floor.customers.won_enterprise(), True
     else:
         customer, new_customer = floor.customers.any_enterprise(rand()), False
-    event = floor.record(
-        "crm",
-        "deal.closed",
-        time,
-        {
-            "deal_id": deal_id,
-            "customer_id": customer,
-            "product_line": "enterprise",
-            "amount": f"{dollars}.00",
-            "currency": CURRENCY,
-            "new_customer": new_customer,
-            "units": 0,
-            "segment": "large" if dollars >= 100_000 else "mid-market",
-            "credits": [{"rep_id": owner, "role": "owner", "split": owner_split}, *helper_credits],
-        },
-    )
+    event = _deal_closed(floor, time, deal_id, customer, new_customer, "enterprise",
+                         f"{dollars}.00", 0, "large" if dollars >= 100_000 else "mid-market",
+                         [{"rep_id": owner, "role": "owner", "split": owner_split},
+                          *helper_credits])
     floor.enterprise_deals.append((deal_id, customer, owner))
     _schedule_enterprise_aftermath(floor, day, deal_id, customer, owner)
     return event
