@@ -17,10 +17,11 @@ from domain.engine.extras import (
 )
 from domain.engine.fingerprint import fingerprint
 from domain.engine.scorecard import (
+    attainment_of,
     coaching_minutes,
     complaint_weight,
+    measured_of,
     new_customers,
-    quality,
     score,
     scorecard_bonus_line,
 )
@@ -57,8 +58,8 @@ def _statement(book: CreditBook, rep_id: str) -> Statement:
     lines.sort(key=Line.sort_key)
     team_line, members = team_bonus_line(book, rep_id, team_id)
     attainment, measured = _attainment(book, rep_id, targets, credited)
-    card = score(book, measured)
-    closing = [line for line in (team_line, scorecard_bonus_line(book, card)) if line]
+    card = score(plan, measured)
+    closing = [line for line in (team_line, scorecard_bonus_line(plan, card)) if line]
     lines += closing
     cap = _cap_line(plan, lines)
     if cap is not None:
@@ -92,31 +93,40 @@ def _positive(target: EffectiveTarget | None) -> Decimal | None:
 def _attainment(book: CreditBook, rep_id: str, targets: dict[str, EffectiveTarget],
                 credited: Decimal) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
     """Attainment per metric with a target, and the scorecard's measured metrics."""
-    achieved = {
+    attainment = attainment_of(achieved_of(book, rep_id, credited), target_values(targets))
+    allowance = targets.get("complaint_allowance")
+    measured = measured_of(attainment, complaint_weight(book, rep_id),
+                           allowance.value if allowance is not None else None)
+    return attainment, measured
+
+
+def achieved_of(book: CreditBook, rep_id: str, credited: Decimal) -> dict[str, Decimal]:
+    """What the rep achieved per metric that attainment measures."""
+    return {
         "revenue": credited,
         "new_customers": new_customers(book, rep_id),
         "renewals": sum((s.credited for s in book.credited_renewals(rep_id)), Decimal(0)),
         "coaching_minutes": coaching_minutes(book, rep_id),
     }
-    attainment = {metric: achieved[metric] / target
-                  for metric in achieved if (target := _positive(targets.get(metric)))}
-    measured = {"quality": quality(complaint_weight(book, rep_id),
-                                   targets.get("complaint_allowance"))}
-    for metric, name in (("revenue", "revenue"), ("new_customers", "new_customers"),
-                         ("coaching_minutes", "coaching")):
-        if metric in attainment:
-            measured[name] = attainment[metric]
-    return attainment, measured
+
+
+def target_values(targets: dict[str, EffectiveTarget]) -> dict[str, Decimal]:
+    """Each metric's effective target value."""
+    return {metric: target.value for metric, target in targets.items()}
 
 
 def _cap_line(plan: Plan, lines: list[Line]) -> Line | None:
     """One negative line of the excess when the total exceeds the plan's cap."""
-    if plan.cap is None:
-        return None
     total = sum((line.amount for line in lines), Decimal(0))
-    if total <= plan.cap.max_total:
+    excess = cap_amount(plan, total)
+    return Line("cap", excess, total, Decimal(1)) if excess is not None else None
+
+
+def cap_amount(plan: Plan, total: Decimal) -> Decimal | None:
+    """The (negative) amount that brings a total above the plan's cap down to it, else None."""
+    if plan.cap is None or total <= plan.cap.max_total:
         return None
-    return Line("cap", plan.cap.max_total - total, total, Decimal(1))
+    return plan.cap.max_total - total
 
 
 def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str, str]]:

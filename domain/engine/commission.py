@@ -10,10 +10,12 @@ from domain.engine.statement import Line
 from domain.money import to_cents
 from domain.plan import Plan
 
+Bands = list[tuple[Decimal, Decimal | None, Decimal]]
 
-def band_boundaries(plan: Plan, target: Decimal) -> list[tuple[Decimal, Decimal | None, Decimal]]:
+
+def band_boundaries(plan: Plan, target: Decimal) -> Bands:
     """Each tier as (lower, upper, rate) in money: tier k spans (up_to_{k-1}, up_to_k] x target."""
-    bands: list[tuple[Decimal, Decimal | None, Decimal]] = []
+    bands: Bands = []
     lower = Decimal(0)
     for tier in plan.commission.tiers:
         upper = tier.up_to * target if tier.up_to is not None else None
@@ -29,17 +31,23 @@ def commission_lines(sales: Iterable[Sale], plan: Plan, target: Decimal | None) 
     bands = band_boundaries(plan, target) if target else None
     cumulative = Decimal(0)
     for sale in sales:
-        start, end = cumulative, cumulative + sale.credited
-        cumulative = end
-        if not sale.is_deal:
-            continue
-        if bands is None:
-            lines.append(_line(sale, 1, plan.commission.tiers[0].rate, sale.credited))
-            continue
-        for tier, (lower, upper, rate) in enumerate(bands, start=1):
-            overlap = min(end, upper if upper is not None else end) - max(start, lower)
-            if overlap > 0:
-                lines.append(_line(sale, tier, rate, overlap))
+        lines += sale_lines(sale, plan, bands, cumulative)
+        cumulative += sale.credited
+    return lines
+
+
+def sale_lines(sale: Sale, plan: Plan, bands: Bands | None, start: Decimal) -> list[Line]:
+    """One sale's commission lines, the rep's cumulative credited revenue before it being
+    `start`: the step both a whole statement and a running total take per sale."""
+    if not sale.is_deal:
+        return []
+    if bands is None:
+        return [_line(sale, 1, plan.commission.tiers[0].rate, sale.credited)]
+    end, lines = start + sale.credited, []
+    for tier, (lower, upper, rate) in enumerate(bands, start=1):
+        overlap = min(end, upper if upper is not None else end) - max(start, lower)
+        if overlap > 0:
+            lines.append(_line(sale, tier, rate, overlap))
     return lines
 
 

@@ -53,13 +53,18 @@ def unit_lines(book: CreditBook, rep_id: str) -> list[Line]:
         if not count:
             continue
         units = Decimal(count) * deal.split_of(rep_id)
-        blocks = floor_int((cumulative + units) / block) - floor_int(cumulative / block)
+        blocks = unit_blocks(cumulative, units, block)
         cumulative += units
         if blocks:
             lines.append(Line("units", to_cents(blocks * amount), units, amount,
                               sale.fact.event_id, sale.fact.source,
                               getattr(deal, "deal_id", None), None, sale.fact.time))
     return lines
+
+
+def unit_blocks(cumulative: Decimal, units: Decimal, block: int) -> int:
+    """Blocks a sale of `units` completes when `cumulative` units were sold before it."""
+    return floor_int((cumulative + units) / block) - floor_int(cumulative / block)
 
 
 def clawback_lines(book: CreditBook, rep_id: str, commission: list[Line]) -> list[Line]:

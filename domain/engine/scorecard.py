@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from domain.engine.credit import CreditBook
 from domain.engine.statement import Line, Scorecard
 from domain.money import to_cents, to_ratio
-from domain.targets import EffectiveTarget
+from domain.plan import Plan
 
 COMPLAINT_WEIGHT = {"low": 1, "medium": 2, "high": 3}
 DEFAULT_COMPLAINT_ALLOWANCE = Decimal(10)
@@ -32,17 +33,35 @@ def complaint_weight(book: CreditBook, rep_id: str) -> Decimal:
                        if book.view.period.contains(c.day)))
 
 
-def quality(weight: Decimal, allowance: EffectiveTarget | None) -> Decimal:
+def quality(weight: Decimal, allowance: Decimal | None) -> Decimal:
     """max(0, 1 - complaint weight / allowance); allowance 10 unless a target says otherwise."""
-    limit = allowance.value if allowance is not None else DEFAULT_COMPLAINT_ALLOWANCE
+    limit = allowance if allowance is not None else DEFAULT_COMPLAINT_ALLOWANCE
     if limit <= 0:
         return Decimal(1) if weight == 0 else Decimal(0)
     return max(Decimal(0), 1 - weight / limit)
 
 
-def score(book: CreditBook, measured: dict[str, Decimal]) -> Scorecard:
+def attainment_of(achieved: dict[str, Decimal], targets: Mapping[str, Decimal]
+                  ) -> dict[str, Decimal]:
+    """Achieved / target for every metric with a positive target."""
+    return {metric: achieved[metric] / target for metric in achieved
+            if (target := targets.get(metric)) is not None and target > 0}
+
+
+def measured_of(attainment: dict[str, Decimal], weight: Decimal, allowance: Decimal | None
+                ) -> dict[str, Decimal]:
+    """The scorecard's metrics: quality always, and the attainments that have a target."""
+    measured = {"quality": quality(weight, allowance)}
+    for metric, name in (("revenue", "revenue"), ("new_customers", "new_customers"),
+                         ("coaching_minutes", "coaching")):
+        if metric in attainment:
+            measured[name] = attainment[metric]
+    return measured
+
+
+def score(plan: Plan, measured: dict[str, Decimal]) -> Scorecard:
     """Capped metrics, renormalised weights over the metrics present, and the weighted score."""
-    card = book.plan.scorecard
+    card = plan.scorecard
     if card is None:
         return Scorecard({}, {}, None)
     metrics = {name: min(value, card.cap) for name, value in measured.items()}
@@ -55,12 +74,17 @@ def score(book: CreditBook, measured: dict[str, Decimal]) -> Scorecard:
     return Scorecard(metrics, weights, to_ratio(weighted / total_weight))
 
 
-def scorecard_bonus_line(book: CreditBook, card: Scorecard) -> Line | None:
+def scorecard_bonus_line(plan: Plan, card: Scorecard) -> Line | None:
     """target_amount x score when the score reaches min_score."""
-    plan_card = book.plan.scorecard
-    if plan_card is None or plan_card.bonus is None or card.score is None:
+    amount = scorecard_bonus_amount(plan, card)
+    if amount is None or card.score is None or plan.scorecard is None or plan.scorecard.bonus is None:
         return None
-    if card.score < plan_card.bonus.min_score:
+    return Line("scorecard_bonus", amount, plan.scorecard.bonus.target_amount, card.score)
+
+
+def scorecard_bonus_amount(plan: Plan, card: Scorecard) -> Decimal | None:
+    """The bonus the score earns under the plan, None below min_score or without a bonus."""
+    bonus = plan.scorecard.bonus if plan.scorecard is not None else None
+    if bonus is None or card.score is None or card.score < bonus.min_score:
         return None
-    amount = plan_card.bonus.target_amount
-    return Line("scorecard_bonus", to_cents(amount * card.score), amount, card.score)
+    return to_cents(bonus.target_amount * card.score)

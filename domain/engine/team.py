@@ -8,6 +8,7 @@ from domain.engine.credit import CreditBook
 from domain.engine.statement import Line
 from domain.engine.view import LedgerView
 from domain.money import to_cents
+from domain.plan import Plan
 from domain.targets import EffectiveTarget, effective_target, sum_of_targets
 
 
@@ -45,6 +46,18 @@ def team_bonus_line(book: CreditBook, rep_id: str, team_id: str | None) -> tuple
     team_revenue = book.shared(("team revenue", team_id), lambda: sum(
         (book.credited_revenue(m) for m in members), Decimal(0)))
     credited = book.credited_revenue(rep_id)
-    if team_revenue / target.value < bonus.threshold or credited <= 0:
+    amount = team_bonus_amount(book.plan, team_revenue, target.value, credited)
+    if amount is None:
         return None, members
-    return Line("team_bonus", to_cents(credited * bonus.rate), credited, bonus.rate), members
+    return Line("team_bonus", amount, credited, bonus.rate), members
+
+
+def team_bonus_amount(plan: Plan, team_revenue: Decimal, team_target: Decimal | None,
+                      credited: Decimal) -> Decimal | None:
+    """rate x the rep's credited revenue when the team reaches the threshold, else None."""
+    bonus = plan.team_bonus
+    if bonus is None or team_target is None or team_target <= 0:
+        return None
+    if team_revenue / team_target < bonus.threshold or credited <= 0:
+        return None
+    return to_cents(credited * bonus.rate)
