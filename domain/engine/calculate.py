@@ -17,6 +17,7 @@ from domain.engine.extras import (
 )
 from domain.engine.fingerprint import fingerprint
 from domain.engine.scorecard import (
+    achieved,
     attainment_of,
     coaching_minutes,
     complaint_weight,
@@ -102,12 +103,9 @@ def _attainment(book: CreditBook, rep_id: str, targets: dict[str, EffectiveTarge
 
 def achieved_of(book: CreditBook, rep_id: str, credited: Decimal) -> dict[str, Decimal]:
     """What the rep achieved per metric that attainment measures."""
-    return {
-        "revenue": credited,
-        "new_customers": new_customers(book, rep_id),
-        "renewals": sum((s.credited for s in book.credited_renewals(rep_id)), Decimal(0)),
-        "coaching_minutes": coaching_minutes(book, rep_id),
-    }
+    return achieved(credited, new_customers(book, rep_id),
+                    sum((s.credited for s in book.credited_renewals(rep_id)), Decimal(0)),
+                    coaching_minutes(book, rep_id))
 
 
 def target_values(targets: dict[str, EffectiveTarget]) -> dict[str, Decimal]:

@@ -17,8 +17,8 @@ from domain.engine.commission import band_boundaries, sale_lines
 from domain.engine.credit import CreditBook, Sale
 from domain.engine.extras import unit_blocks
 from domain.engine.scorecard import (
+    achieved,
     attainment_of,
-    coaching_minutes,
     complaint_weight,
     measured_of,
     score,
@@ -106,7 +106,7 @@ def running_totals(book: CreditBook, statement: Statement) -> RunningTotals:
     team_target = book_team_target(book, team_id) if plan.team_bonus and team_id else None
     counted = book.counted_deals(rep_id)
     ordered = [sale.fact.order for sale in (*counted, *book.attainment_sales(rep_id))]
-    achieved = achieved_of(book, rep_id, statement.credited_revenue)
+    figures = achieved_of(book, rep_id, statement.credited_revenue)
     return RunningTotals(
         plan_sha256=plan.sha256,
         targets=target_values(statement.effective_targets),
@@ -117,9 +117,9 @@ def running_totals(book: CreditBook, statement: Statement) -> RunningTotals:
         last=max(ordered) if ordered else None,
         units=sum((Decimal(getattr(s.fact.payload, "units", 0)) * s.fact.payload.split_of(rep_id)
                    for s in counted), ZERO),
-        new_customers=int(achieved["new_customers"]),
-        renewals=achieved["renewals"],
-        coaching=coaching_minutes(book, rep_id),
+        new_customers=int(figures["new_customers"]),
+        renewals=figures["renewals"],
+        coaching=figures["coaching_minutes"],
         complaints=complaint_weight(book, rep_id),
         lines=sum((ln.amount for ln in statement.lines if ln.kind in SUMMED_KINDS), ZERO),
         adjustments=sum((ln.amount for ln in statement.lines if ln.kind == "adjustment"), ZERO),
@@ -155,12 +155,6 @@ def after_sale(totals: RunningTotals, plan: Plan, rep_id: str, sale: Sale) -> Ru
                    new_customers=new_customers, renewals=renewals, lines=lines)
 
 
-def standing_of(statement: Statement) -> Standing:
-    """The published figures of a whole statement."""
-    return Standing(statement.credited_revenue, target_values(statement.effective_targets),
-                    dict(statement.attainment), statement.scorecard.score, statement.total)
-
-
 def after_coaching(totals: RunningTotals, minutes: int) -> RunningTotals:
     """The totals once the rep attended `minutes` more of coaching in the period."""
     return replace(totals, coaching=totals.coaching + minutes)
@@ -169,9 +163,8 @@ def after_coaching(totals: RunningTotals, minutes: int) -> RunningTotals:
 def standing(totals: RunningTotals, plan: Plan, team_revenue: Decimal) -> Standing:
     """The published figures from the totals; `team_revenue` is the credited revenue of the
     rep's whole team (only read when the plan has a team bonus)."""
-    achieved = {"revenue": totals.credited, "new_customers": Decimal(totals.new_customers),
-                "renewals": totals.renewals, "coaching_minutes": totals.coaching}
-    attainment = attainment_of(achieved, totals.targets)
+    attainment = attainment_of(achieved(totals.credited, Decimal(totals.new_customers),
+                                        totals.renewals, totals.coaching), totals.targets)
     card = score(plan, measured_of(attainment, totals.complaints,
                                    totals.targets.get("complaint_allowance")))
     subtotal = totals.lines
@@ -182,3 +175,9 @@ def standing(totals: RunningTotals, plan: Plan, team_revenue: Decimal) -> Standi
     subtotal += cap_amount(plan, subtotal) or ZERO
     return Standing(totals.credited, dict(totals.targets), attainment, card.score,
                     subtotal + totals.adjustments)
+
+
+def standing_of(statement: Statement) -> Standing:
+    """The published figures of a whole statement."""
+    return Standing(statement.credited_revenue, target_values(statement.effective_targets),
+                    dict(statement.attainment), statement.scorecard.score, statement.total)

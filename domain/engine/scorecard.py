@@ -41,6 +41,13 @@ def quality(weight: Decimal, allowance: Decimal | None) -> Decimal:
     return max(Decimal(0), 1 - weight / limit)
 
 
+def achieved(revenue: Decimal, new_customers: Decimal, renewals: Decimal,
+             coaching: Decimal) -> dict[str, Decimal]:
+    """What a rep achieved, per metric that attainment measures."""
+    return {"revenue": revenue, "new_customers": new_customers, "renewals": renewals,
+            "coaching_minutes": coaching}
+
+
 def attainment_of(achieved: dict[str, Decimal], targets: Mapping[str, Decimal]
                   ) -> dict[str, Decimal]:
     """Achieved / target for every metric with a positive target."""
@@ -76,10 +83,11 @@ def score(plan: Plan, measured: dict[str, Decimal]) -> Scorecard:
 
 def scorecard_bonus_line(plan: Plan, card: Scorecard) -> Line | None:
     """target_amount x score when the score reaches min_score."""
+    bonus = plan.scorecard.bonus if plan.scorecard is not None else None
     amount = scorecard_bonus_amount(plan, card)
-    if amount is None or card.score is None or plan.scorecard is None or plan.scorecard.bonus is None:
+    if bonus is None or amount is None or card.score is None:
         return None
-    return Line("scorecard_bonus", amount, plan.scorecard.bonus.target_amount, card.score)
+    return Line("scorecard_bonus", amount, bonus.target_amount, card.score)
 
 
 def scorecard_bonus_amount(plan: Plan, card: Scorecard) -> Decimal | None:
