@@ -23,6 +23,7 @@ from perfledger.wiring import System
 
 RETRY_SECONDS = 1.0
 PROJECT_EVERY_SECONDS = 1.0
+SETTLE_REPS_BETWEEN_BATCHES = 20  # reps per statements' recomputation while facts keep coming
 
 
 def declare_topics(broker: KafkaBroker, settings: Settings, on_batch: Any) -> None:
@@ -61,18 +62,22 @@ class Worker:
         declare_topics(self.broker, settings, self.on_batch)
         self.publisher = ScorePublisher(system.engine)
         self.wake = asyncio.Event()
+        self.projecting = asyncio.Lock()  # one store or projection transaction at a time
         self._projector: asyncio.Task[None] | None = None
         self.app = FastStream(self.broker, logger=log, after_startup=[self.start_projector],
                               on_shutdown=[self.stop_projector])
 
     async def on_batch(self, _body: Any, message: KafkaMessage) -> None:
-        """Record the batch in one store transaction, send its rejects, then commit offsets."""
+        """Record the batch in one store transaction, send its rejects, commit the offsets, then
+        project it and publish its score updates before taking the next batch."""
         started = time.perf_counter()
+        self.wake.set()  # the statements' recomputation gives way
         raw = message.raw_message
         records = tuple(raw) if isinstance(raw, (tuple, list)) else (raw,)
         items = [incoming_from(record) for record in records]
         try:
-            report = await asyncio.to_thread(self.system.ledger.record_facts, items)
+            async with self.projecting:  # SQLite has one writer: take turns with the projections
+                report = await asyncio.to_thread(self.system.ledger.record_facts, items)
         except Exception:
             self.log.exception("batch not recorded; it will be consumed again",
                                extra=_batch_context(records))
@@ -83,7 +88,10 @@ class Worker:
         await message.ack()
         self._observe(report, records, time.perf_counter() - started)
         await self._observe_lag(message)
-        self.wake.set()
+        try:
+            await self.catch_up()
+        except Exception:  # recorded and committed: the projector's next pass retries
+            self.log.exception("projection pass failed; retrying")
 
     async def _send_rejects(self, report: IngestReport, by_origin: dict[str, Any]) -> None:
         for rejected in report.rejected:
@@ -120,11 +128,11 @@ class Worker:
         self._projector = asyncio.create_task(self._project_forever())
 
     async def stop_projector(self) -> None:
-        """Finish the projection pass in flight and publish what it produced."""
+        """Finish the projection pass in flight, settle every statement and publish."""
         if self._projector is not None:
             self._projector.cancel()
             await asyncio.gather(self._projector, return_exceptions=True)
-        await self.project_once()
+        await self.project_once(settle_all=True)
 
     async def _project_forever(self) -> None:
         while True:
@@ -137,16 +145,28 @@ class Worker:
                 self.log.exception("projection pass failed; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
 
-    async def project_once(self) -> None:
-        """Catch the projections up, then settle the stale statements a few teams at a time,
-        publishing the score updates of each step as soon as it commits."""
+    async def catch_up(self) -> None:
+        """Apply what was recorded to the projections a page at a time, publishing the score
+        updates each page makes as soon as it commits."""
         runner = self.system.runner
-        await asyncio.to_thread(runner.catch_up, settle=False)
-        for name, position in (await asyncio.to_thread(runner.positions)).items():
-            self.metrics.positions.labels(name).set(position)
-        steps = runner.settling()
-        while await asyncio.to_thread(next, steps, False) is not False:
-            await self._publish()
+        async with self.projecting:
+            pages = runner.catching_up()
+            while await asyncio.to_thread(next, pages, 0):
+                await self._publish()
+            for name, position in (await asyncio.to_thread(runner.positions)).items():
+                self.metrics.positions.labels(name).set(position)
+
+    async def project_once(self, *, settle_all: bool = False) -> None:
+        """Catch up, then recompute stale statements a few teams per transaction, stopping
+        when a batch arrives (unless `settle_all`): statements settle behind the score updates,
+        which never wait for them."""
+        await self.catch_up()
+        steps = self.system.runner.settling(None if settle_all else SETTLE_REPS_BETWEEN_BATCHES)
+        while settle_all or not self.wake.is_set():
+            async with self.projecting:
+                if await asyncio.to_thread(next, steps, False) is False:
+                    break
+                await self._publish()
         await self._publish()
 
     async def _publish(self) -> None:

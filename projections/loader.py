@@ -144,11 +144,15 @@ def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime
 
 
 def _recorded(rows: Iterable[Any]) -> tuple[Recorded[Any], ...]:
-    return tuple(Recorded(
+    return tuple(recorded_row(row) for row in rows)
+
+
+def recorded_row(row: Any) -> Recorded[Any]:
+    """The engine's form of a `facts` row."""
+    return Recorded(
         source=row.source, event_id=row.event_id, time=datetime.fromisoformat(row.time),
         recorded_at=datetime.fromisoformat(row.recorded_at), content_hash=row.content_hash,
-        payload=revive(row.type, orjson.loads(row.data)),
-    ) for row in rows)
+        payload=revive(row.type, orjson.loads(row.data)))
 
 
 def _adjustments(conn: Connection, period: Period, reps: Collection[str] | None,

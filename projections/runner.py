@@ -4,6 +4,7 @@ tracking positions written in one transaction, so a restart neither loses nor re
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,32 +67,38 @@ class ProjectionRunner:
     def catch_up(self, *, settle: bool = True) -> int:
         """Process everything recorded so far; return how many log positions were applied.
         Deferred work (recomputing stale statements) runs at the end unless `settle` is False."""
-        if not self._ready:
-            self.create_tables()
-        applied = 0
-        while True:
-            with self.engine.connect() as conn:
-                start = min(self._positions(conn).values()) + 1
-            notifications = self.ledger.recorder.select_notifications(start, self.page_size)
-            if not notifications:
-                break
-            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
-            applied += self._apply(page)
+        applied = sum(self.catching_up())
         if settle:
             for _ in self.settling():
                 pass
         return applied
 
-    def settling(self) -> Iterator[None]:
+    def catching_up(self) -> Iterator[int]:
+        """Process everything recorded so far a page at a time, yielding after each page's
+        transaction commits (how many log positions it applied), so a caller can publish what
+        each page wrote while more is being recorded."""
+        if not self._ready:
+            self.create_tables()
+        while True:
+            with self.engine.connect() as conn:
+                start = min(self._positions(conn).values()) + 1
+            notifications = self.ledger.recorder.select_notifications(start, self.page_size)
+            if not notifications:
+                return
+            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
+            yield self._apply(page)
+
+    def settling(self, step_size: int | None = None) -> Iterator[None]:
         """The projections' deferred work a step at a time (a projection with `settle_steps`
-        yields after each transaction of it), so a caller can publish what each step wrote."""
+        yields after each transaction of it, of about `step_size` items when given), so a caller
+        can publish what each step wrote."""
         for projection in self.projections:
             steps = getattr(projection, "settle_steps", None)
             if steps is None:
                 projection.settle(self.engine)
                 yield None
             else:
-                for _ in steps(self.engine):
+                for _ in steps(self.engine, step_size) if step_size else steps(self.engine):
                     yield None
 
     def positions(self) -> dict[str, int]:
@@ -100,7 +107,9 @@ class ProjectionRunner:
             return self._positions(conn)
 
     def rebuild(self) -> int:
-        """Drop every read model and build it again from position 0."""
+        """Drop every read model and build it again from position 0. Projections that publish
+        as they go (score updates stepped per page) hold back until the final recomputation,
+        which publishes only the figures that changed."""
         tables = [table for projection in self.projections for table in projection.tables]
         metadata.drop_all(self.engine, tables=tables)
         projection_positions.create(self.engine, checkfirst=True)  # a store never caught up
@@ -108,7 +117,11 @@ class ProjectionRunner:
             conn.execute(projection_positions.delete().where(
                 projection_positions.c.name.in_([p.name for p in self.projections])))
         self._ready = False
-        return self.catch_up()
+        with ExitStack() as replay:  # projections that publish as they go hold back
+            for projection in self.projections:
+                if hasattr(projection, "rebuilding"):
+                    replay.enter_context(projection.rebuilding())
+            return self.catch_up()
 
     def _apply(self, page: list[Logged]) -> int:
         with self.engine.begin() as conn:

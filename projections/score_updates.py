@@ -1,17 +1,17 @@
-"""Score updates: when a live statement's figures change, one outbox row per (rep, period) with a
-per-key sequence number, written in the same transaction as the statement."""
+"""Score updates: when a rep-period's figures change (stepped from its running totals, or
+recomputed with its statement), one outbox row per (rep, period) with a per-key sequence number,
+written in the same transaction as the change."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, tuple_, update
+from sqlalchemy import Connection, bindparam, select, tuple_, update
 
-from domain.engine import Statement
+from domain.engine.running import Standing
 from domain.money import decimal_text, money_text, to_ratio
 from projections.tables import score_heads, score_updates
 
@@ -19,30 +19,29 @@ SCHEMA = "perfledger.score-update/v1"
 MAX_CAUSES = 100
 
 
-def figures(statement: Statement) -> dict[str, Any]:
+def figures(standing: Standing) -> dict[str, Any]:
     """What subscribers track: credited revenue, targets, attainment, score, commission."""
     return {
-        "credited_revenue": money_text(statement.credited_revenue),
-        "effective_targets": {m: money_text(t.value)
-                              for m, t in sorted(statement.effective_targets.items())},
-        "attainment": {m: decimal_text(to_ratio(v)) for m, v in sorted(statement.attainment.items())},
-        "scorecard_score": decimal_text(statement.scorecard.score)
-        if statement.scorecard.score is not None else None,
-        "commission_to_date": money_text(statement.total),
+        "credited_revenue": money_text(standing.credited_revenue),
+        "effective_targets": {m: money_text(v) for m, v in sorted(standing.effective_targets.items())},
+        "attainment": {m: decimal_text(to_ratio(v)) for m, v in sorted(standing.attainment.items())},
+        "scorecard_score": decimal_text(standing.score) if standing.score is not None else None,
+        "commission_to_date": money_text(standing.commission_to_date),
     }
 
 
-def record_score_updates(conn: Connection, statements: Sequence[Statement],
+def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Standing],
                          causes: dict[tuple[str, str], list[str]], computed_at: datetime) -> int:
-    """Append an update for every statement whose figures changed; return how many."""
-    keys = [(s.rep_id, s.period) for s in statements]
+    """Append an update for every (rep, period) whose figures changed; return how many."""
+    keys = sorted(standings)
     heads = {(row.rep_id, row.period): row for row in conn.execute(
         select(score_heads).where(tuple_(score_heads.c.rep_id, score_heads.c.period).in_(keys)))
     } if keys else {}
-    rows, written = [], 0
-    for statement in statements:
-        key = (statement.rep_id, statement.period)
-        shown = figures(statement)
+    rows: list[dict[str, Any]] = []
+    new_heads: list[dict[str, Any]] = []
+    moved_heads: list[dict[str, Any]] = []
+    for key in keys:
+        shown = figures(standings[key])
         digest = hashlib.sha256(orjson.dumps(shown, option=orjson.OPT_SORT_KEYS)).hexdigest()
         head = heads.get(key)
         if head is not None and head.digest == digest:
@@ -53,14 +52,15 @@ def record_score_updates(conn: Connection, statements: Sequence[Statement],
                    "computed_at": computed_at.isoformat().replace("+00:00", "Z")}
         rows.append({"rep_id": key[0], "period": key[1], "seq": seq,
                      "payload": orjson.dumps(payload).decode()})
-        if head is None:
-            conn.execute(score_heads.insert().values(rep_id=key[0], period=key[1], seq=seq,
-                                                     digest=digest))
-        else:
-            conn.execute(update(score_heads).where(
-                score_heads.c.rep_id == key[0], score_heads.c.period == key[1]
-            ).values(seq=seq, digest=digest))
-        written += 1
+        head_row = {"key_rep": key[0], "key_period": key[1], "seq": seq, "digest": digest}
+        (new_heads if head is None else moved_heads).append(head_row)
+    if new_heads:
+        conn.execute(score_heads.insert().values(
+            rep_id=bindparam("key_rep"), period=bindparam("key_period")), new_heads)
+    if moved_heads:
+        conn.execute(update(score_heads).where(
+            score_heads.c.rep_id == bindparam("key_rep"),
+            score_heads.c.period == bindparam("key_period")), moved_heads)
     if rows:
         conn.execute(score_updates.insert(), rows)
-    return written
+    return len(rows)

@@ -1,17 +1,21 @@
 """Live statements: every (rep, period) touched by a fact or decision is marked stale in the
-page's transaction, then recomputed by the engine and stored with its summary figures."""
+page's transaction, then recomputed by the engine and stored with its summary figures and running
+totals. In the page's transaction a sale or coaching session steps the running totals and writes
+the score update at once (projections/running.py); the statement is recomputed behind."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, select, text
 
-from domain.engine import Statement, calculate_many
+from domain.engine import LedgerView, Statement
+from domain.engine.running import calculate_with_totals, standing_of
 from domain.money import decimal_text, money_text, to_ratio
 from domain.periods import Period, periods_of
 from domain.plan import Plan
@@ -19,17 +23,20 @@ from domain.plan_book import PlanBook
 from projections.facts import named_reps
 from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
 from projections.runner import Logged
+from projections.running import RunningPage
 from projections.score_updates import record_score_updates
 from projections.tables import (
     fact_reps,
     facts,
     insert_ignoring_duplicates,
     live_statements,
+    running_totals,
     stale_causes,
     stale_statements,
 )
 
 PlanFor = Callable[[Period], Plan | None]
+DECISION_KINDS = ("roster.assigned", "target.set")  # what a period's roster and targets are made of
 SETTLE_REPS = 100  # stale reps (in whole teams) recomputed per transaction
 SETTLE_LOCK = 7_311_001  # advisory lock id for recomputing live statements
 
@@ -38,16 +45,32 @@ class LiveStatements:
     """Keeps `live_statements` equal to what the engine computes from everything recorded."""
 
     name = "statements"
-    tables: tuple[Table, ...] = (live_statements, stale_statements, stale_causes)
+    tables: tuple[Table, ...] = (live_statements, running_totals, stale_statements, stale_causes)
 
     def __init__(self, plan_for: PlanFor, clock: Callable[[], datetime]) -> None:
         self.plan_for = plan_for
         self.clock = clock
+        # Each period's roster and targets as of `_decided_through`, kept across pages until a
+        # page brings a decision or does not follow on (another process applied pages between).
+        self._decisions: dict[str, LedgerView] = {}
+        self._decided_through = 0
+        self.replaying = False  # a rebuild: statements settle at the end, nothing steps
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Replay the log from the start without stepping running totals or publishing per
+        page: the recomputation at the end publishes only the figures that changed."""
+        self.replaying = True
+        try:
+            yield
+        finally:
+            self.replaying = False
 
     def process(self, conn: Connection, events: Sequence[Logged]) -> None:
         """Mark stale every (rep, period) the page's events bear on, with the events as causes."""
         causes: list[dict[str, str]] = []
         index = PageIndex(conn, events)
+        bearing: list[tuple[Logged, set[tuple[str, str]], str]] = []
         for logged in events:
             event = logged.event
             if isinstance(event, PlanBook.PlanAdopted):
@@ -60,20 +83,43 @@ class LiveStatements:
                 continue
             causes += [{"rep_id": rep, "period": period, "event_id": cause}
                        for rep, period in sorted(touched)]
+            bearing.append((logged, touched, cause))
+        if not self.replaying:
+            running = RunningPage(conn, self.plan_for, self._decisions_for(conn, events),
+                                  [(logged, keys) for logged, keys, _ in bearing])
+            for logged, touched, cause in bearing:
+                running.apply(logged, touched, cause)
+            running.save(self.clock())
         if causes:
             stale = sorted({(c["rep_id"], c["period"]) for c in causes})
             conn.execute(insert_ignoring_duplicates(conn, stale_statements),
                          [{"rep_id": rep, "period": period} for rep, period in stale])
             conn.execute(stale_causes.insert(), causes)
 
+    def _decisions_for(self, conn: Connection, events: Sequence[Logged]
+                       ) -> Callable[[Period], LedgerView]:
+        """The page's way to a period's roster and targets: read once, then reused by the pages
+        that follow this one until one brings a roster or target decision."""
+        if events[0].position != self._decided_through + 1 or any(
+                getattr(logged.event, "kind", None) in DECISION_KINDS for logged in events):
+            self._decisions = {}
+        self._decided_through = events[-1].position
+
+        def decisions(period: Period) -> LedgerView:
+            if period.name not in self._decisions:
+                self._decisions[period.name] = load_decisions(conn, period)
+            return self._decisions[period.name]
+        return decisions
+
     def settle(self, engine: Engine) -> None:
         """Recompute every stale statement."""
         for _ in self.settle_steps(engine):
             pass
 
-    def settle_steps(self, engine: Engine) -> Iterator[int]:
-        """Recompute the stale statements period by period, a few whole teams per transaction,
-        yielding after each (how many reps it settled) so a caller can publish in between."""
+    def settle_steps(self, engine: Engine, reps_per_step: int = SETTLE_REPS) -> Iterator[int]:
+        """Recompute the stale statements period by period, a few whole teams (about
+        `reps_per_step` reps) per transaction, yielding after each (how many reps it settled) so a
+        caller can publish in between."""
         with engine.connect() as conn:
             pending = defaultdict(set)
             for rep, period in conn.execute(select(stale_statements)):
@@ -85,7 +131,7 @@ class LiveStatements:
                 continue  # computed once a plan is published
             with engine.connect() as conn:
                 teams = load_decisions(conn, period).teams  # to group the reps by team
-            for group in team_groups(reps, teams, SETTLE_REPS):
+            for group in team_groups(reps, teams, reps_per_step):
                 self._recompute(engine, period, plan, group)
                 yield len(group)
 
@@ -95,12 +141,17 @@ class LiveStatements:
             view = load_view(conn, period, reps)  # decisions read in this transaction
             # A rep's sales move the team bonus of every member of the team.
             members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
-            statements = calculate_many(view, plan, members)
-            conn.execute(delete(live_statements).where(
-                live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
-            conn.execute(live_statements.insert(), [summary_row(s) for s in statements])
+            computed = calculate_with_totals(view, plan, members)
+            for table in (live_statements, running_totals):
+                conn.execute(delete(table).where(
+                    table.c.period == period.name, table.c.rep_id.in_(members)))
+            conn.execute(live_statements.insert(), [summary_row(s) for s, _ in computed])
+            conn.execute(running_totals.insert(), [
+                {"rep_id": s.rep_id, "period": s.period, "team_id": s.team_id,
+                 "totals": orjson.dumps(totals.to_json()).decode()} for s, totals in computed])
             causes = _with_team_causes(_causes(conn, period, reps), view.teams, members, period)
-            record_score_updates(conn, statements, causes, self.clock())
+            record_score_updates(conn, {(s.rep_id, s.period): standing_of(s) for s, _ in computed},
+                                 causes, self.clock())
             for table in (stale_statements, stale_causes):
                 conn.execute(delete(table).where(
                     table.c.period == period.name, table.c.rep_id.in_(reps)))

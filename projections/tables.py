@@ -79,6 +79,17 @@ live_statements = Table(
     Index("live_statements_by_period", "period", "team_id"),
 )
 
+# Each live statement's running totals (domain.engine.running), stepped per fact between
+# recomputations; a row is absent while its statement awaits a recomputation that steps cannot do.
+running_totals = Table(
+    "running_totals", metadata,
+    Column("rep_id", String(200), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("team_id", String(200)),
+    Column("totals", Text, nullable=False),
+    Index("running_totals_by_team", "period", "team_id"),
+)
+
 # (rep, period) pairs whose live statement must be recomputed; written with the tracking position.
 stale_statements = Table(
     "stale_statements", metadata,

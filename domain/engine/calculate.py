@@ -43,13 +43,13 @@ def calculate(view: LedgerView, plan: Plan, rep_id: str) -> Statement:
 def calculate_many(view: LedgerView, plan: Plan, rep_ids: Iterable[str]) -> list[Statement]:
     """Return the statements of several reps of one view, sharing the work of indexing it."""
     book = CreditBook(view, plan)
-    return [_statement(book, rep_id) for rep_id in rep_ids]
+    return [book_statement(book, rep_id) for rep_id in rep_ids]
 
 
-def _statement(book: CreditBook, rep_id: str) -> Statement:
+def book_statement(book: CreditBook, rep_id: str) -> Statement:
+    """The rep's statement from a credit book of the view and plan."""
     view, plan = book.view, book.plan
-    targets = {metric: target for metric in METRICS
-               if (target := scope_target(view, f"rep:{rep_id}", metric, plan.target_proration))}
+    targets = rep_targets(view, plan, rep_id)
     team_id = view.teams.get(rep_id)
     credited = book.credited_revenue(rep_id)
     revenue_target = _positive(targets.get("revenue"))
@@ -77,6 +77,12 @@ def _statement(book: CreditBook, rep_id: str) -> Statement:
                                 {**targets, **_team_targets(book, team_id)}, sources),
         sources=tuple(sorted(key for key, _ in sources)),
     )
+
+
+def rep_targets(view: LedgerView, plan: Plan, rep_id: str) -> dict[str, EffectiveTarget]:
+    """The rep's effective target per metric, from the decisions known at the view."""
+    return {metric: target for metric in METRICS
+            if (target := scope_target(view, f"rep:{rep_id}", metric, plan.target_proration))}
 
 
 def _team_targets(book: CreditBook, team_id: str | None) -> dict[str, EffectiveTarget]:

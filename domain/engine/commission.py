@@ -24,6 +24,14 @@ def band_boundaries(plan: Plan, target: Decimal) -> Bands:
     return bands
 
 
+def band_floor(bands: Bands, position: Decimal) -> Decimal:
+    """The lower bound of the band a sale starting at cumulative `position` begins in."""
+    for lower, upper, _ in bands:
+        if upper is None or position < upper:
+            return lower
+    return bands[-1][0]
+
+
 def commission_lines(sales: Iterable[Sale], plan: Plan, target: Decimal | None) -> list[Line]:
     """Lines for each deal's overlap with each band; sales that are renewals only move the
     cumulative position. Without a target every deal earns the first tier's rate."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,6 +34,13 @@ class Sale:
     def is_deal(self) -> bool:
         """True for a deal, False for a renewal."""
         return isinstance(self.fact.payload, DealClosed)
+
+
+def removes(plan: Plan, closed: date, cancelled: date) -> bool:
+    """True when a cancellation on `cancelled` removes a deal closed on `closed`: within the
+    plan's cancellation window, or always when the plan has none."""
+    window = plan.clawback.cancellation_window_days if plan.clawback else None
+    return window is None or (cancelled - closed).days <= window
 
 
 class CreditBook:
@@ -105,10 +113,7 @@ class CreditBook:
     def cancellation_of(self, deal: Recorded[DealClosed]) -> Recorded[DealCancelled] | None:
         """The cancellation that removes the deal, if one is known within the window."""
         cancellation = self._cancelled.get(deal.payload.deal_id)
-        if cancellation is None:
-            return None
-        window = self.plan.clawback.cancellation_window_days if self.plan.clawback else None
-        if window is not None and (cancellation.day - deal.day).days > window:
+        if cancellation is None or not removes(self.plan, deal.day, cancellation.day):
             return None
         return cancellation
 

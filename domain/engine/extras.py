@@ -4,12 +4,14 @@ adjustments of earlier periods (SPEC §8)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
 from domain.engine.credit import CreditBook
 from domain.engine.statement import Line
-from domain.facts import SEVERITY_RANK
+from domain.facts import SEVERITY_RANK, ComplaintLogged
 from domain.money import floor_int, to_cents
+from domain.plan import ComplaintRule
 
 
 def renewal_lines(book: CreditBook, rep_id: str) -> list[Line]:
@@ -35,10 +37,15 @@ def delivery_lines(book: CreditBook, rep_id: str) -> list[Line]:
         credited = deal.payload.amount * deal.payload.split_of(rep_id)
         if credited:
             paid.add(deal.payload.deal_id)
-            lines.append(Line("delivery_bonus", to_cents(credited * rate), credited, rate,
+            lines.append(Line("delivery_bonus", delivery_bonus(credited, rate), credited, rate,
                               delivery.event_id, delivery.source, deal.payload.deal_id, None,
                               delivery.time))
     return lines
+
+
+def delivery_bonus(credited: Decimal, rate: Decimal) -> Decimal:
+    """The delivery bonus on a rep's credited share of a delivered enterprise deal."""
+    return to_cents(credited * rate)
 
 
 def unit_lines(book: CreditBook, rep_id: str) -> list[Line]:
@@ -80,9 +87,7 @@ def clawback_lines(book: CreditBook, rep_id: str, commission: list[Line]) -> lis
         deal = book.deal_by_id.get(c.deal_id or "")
         if deal is None or earned.get(deal.payload.deal_id, 0) <= 0:
             continue
-        age = (complaint.day - deal.day).days
-        rule = next((r for r in rules if r.category == c.category and 0 <= age <= r.within_days
-                     and SEVERITY_RANK[c.severity] >= SEVERITY_RANK[r.min_severity]), None)
+        rule = clawback_rule(rules, c, (complaint.day - deal.day).days)
         if rule is None:
             continue
         base = sum((line.amount for line in commission if line.deal_id == deal.payload.deal_id),
@@ -99,3 +104,11 @@ def adjustment_lines(book: CreditBook, rep_id: str) -> list[Line]:
     return [Line("adjustment", to_cents(a.payload.amount), a.payload.amount, Decimal(1),
                  a.event_id, a.source, None, None, None, a.payload.reference)
             for a in book.adjustments_of(rep_id)]
+
+
+def clawback_rule(rules: Sequence[ComplaintRule], complaint: ComplaintLogged,
+                  age_days: int) -> ComplaintRule | None:
+    """The plan's first clawback rule a complaint logged `age_days` after its deal matches."""
+    return next((r for r in rules if r.category == complaint.category
+                 and 0 <= age_days <= r.within_days
+                 and SEVERITY_RANK[complaint.severity] >= SEVERITY_RANK[r.min_severity]), None)

@@ -1,0 +1,87 @@
+"""Score updates stepped from running totals, page by page, before any statement is recomputed:
+what they publish equals what recomputing the statement gives, on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from domain.engine.running import standing_of
+from domain.periods import Period
+from perfledger.settings import Settings
+from perfledger.simulation import simulate
+from perfledger.wiring import System
+from projections.score_updates import figures
+from projections.tables import running_totals, score_updates, stale_statements
+from tests.integration.read_models import incoming, sample_plan
+
+pytestmark = pytest.mark.integration
+
+DECISIONS = ("roster.assigned", "target.set")
+SHOWN = ("credited_revenue", "effective_targets", "attainment", "scorecard_score",
+         "commission_to_date")
+
+
+@pytest.fixture
+def system(database_url: str) -> Iterator[System]:
+    built = System(Settings(database_url=database_url))
+    yield built
+    built.close()
+
+
+def latest_updates(system: System) -> dict[tuple[str, str], dict[str, Any]]:
+    with system.engine.connect() as conn:
+        rows = conn.execute(select(score_updates.c.payload).order_by(score_updates.c.id))
+        return {(p["rep_id"], p["period"]): p for p in map(orjson.loads, (r[0] for r in rows))}
+
+
+def count(system: System, table: Any) -> int:
+    with system.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+def assert_published_figures_are_current(system: System, keys: set[tuple[str, str]]) -> None:
+    published = latest_updates(system)
+    for rep, period in sorted(keys):
+        expected = figures(standing_of(system.statement(Period.parse(period), rep)))
+        assert {k: published[(rep, period)][k] for k in SHOWN} == expected, (rep, period)
+
+
+@pytest.mark.parametrize("budget", [400, 5])
+def test_steps_publish_the_figures_a_recomputation_gives(system: System, budget: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a page's budget of recomputed totals too small for a plan change (5 reps), the
+    totals left out wait for the statements' recomputation; what is published stays current."""
+    monkeypatch.setattr("projections.running.RESTORE_PER_PAGE", budget)
+    system.ledger.publish_plan(sample_plan())
+    events = list(simulate("2026-Q3", reps=12, seed=11))
+    opening = next(n for n, e in enumerate(events) if e["type"] not in DECISIONS)
+    later = events[opening:]  # facts, with the mid-quarter target revisions among them
+    assert any(e["type"] == "target.set" for e in later)
+    system.ingest(incoming(events[:opening], "decisions"))  # every statement has its totals
+    stepped_updates = 0
+    for start in range(0, len(later), 60):
+        if start == 600:  # a new plan version mid-quarter: every statement's totals are dropped
+            system.ledger.publish_plan(sample_plan().replace("version: 1", "version: 2")
+                                       .replace('rate: "0.12"', 'rate: "0.15"'))
+        before = count(system, score_updates)
+        system.ledger.record_facts(incoming(later[start:start + 60], f"page{start}"))
+        system.runner.catch_up(settle=False)
+        stepped_updates += count(system, score_updates) - before
+        with system.engine.connect() as conn:
+            kept = {(r.rep_id, r.period) for r in conn.execute(select(running_totals))}
+            stale = {(r.rep_id, r.period) for r in conn.execute(select(stale_statements))}
+        # Every statement the page bears on has its totals, and published its current figures.
+        assert stale, "the statements are recomputed behind the page"
+        assert stale <= kept or budget < len(kept | stale)
+        assert_published_figures_are_current(system, kept)
+        before_settle = count(system, score_updates)
+        system.runner.catch_up()
+        if stale <= kept:
+            assert count(system, score_updates) == before_settle, "recomputing finds nothing new"
+    assert stepped_updates >= len(later) / 10
+    assert_published_figures_are_current(system, set(latest_updates(system)))
