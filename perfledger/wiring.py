@@ -135,14 +135,16 @@ class System:
 
     def ingest(self, items: Iterable[Incoming],
                on_batch: Callable[[int], None] | None = None) -> IngestReport:
-        """Record inbound lines in batches, bringing the read models up to date after each."""
+        """Record inbound lines in batches, bringing the read models up to date after each, in
+        bulk: statements are recomputed, and their score updates written, once at the end."""
         report = IngestReport()
-        for batch in batched(items, self.settings.ingest_batch_size):
-            report.add(self.ledger.record_facts(batch))
-            self.runner.catch_up(settle=False)
-            if on_batch is not None:
-                on_batch(len(batch))
-        self.runner.catch_up()
+        with self.runner.in_bulk():
+            for batch in batched(items, self.settings.ingest_batch_size):
+                report.add(self.ledger.record_facts(batch))
+                self.runner.catch_up(settle=False)
+                if on_batch is not None:
+                    on_batch(len(batch))
+            self.runner.catch_up()
         return report
 
     def statement(self, period: Period, rep_id: str, plan: Plan | None = None,

@@ -4,7 +4,7 @@ tracking positions written in one transaction, so a restart neither loses nor re
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -107,9 +107,8 @@ class ProjectionRunner:
             return self._positions(conn)
 
     def rebuild(self) -> int:
-        """Drop every read model and build it again from position 0. Projections that publish
-        as they go (score updates stepped per page) hold back until the final recomputation,
-        which publishes only the figures that changed."""
+        """Drop every read model and build it again from position 0, in bulk: the final
+        recomputation publishes only the score updates whose figures changed."""
         tables = [table for projection in self.projections for table in projection.tables]
         metadata.drop_all(self.engine, tables=tables)
         projection_positions.create(self.engine, checkfirst=True)  # a store never caught up
@@ -117,11 +116,18 @@ class ProjectionRunner:
             conn.execute(projection_positions.delete().where(
                 projection_positions.c.name.in_([p.name for p in self.projections])))
         self._ready = False
-        with ExitStack() as replay:  # projections that publish as they go hold back
-            for projection in self.projections:
-                if hasattr(projection, "rebuilding"):
-                    replay.enter_context(projection.rebuilding())
+        with self.in_bulk():
             return self.catch_up()
+
+    @contextmanager
+    def in_bulk(self) -> Iterator[None]:
+        """Within it, projections that publish as they go (score updates stepped per page) hold
+        back until the deferred work at the end: for a rebuild, or a whole file's ingest."""
+        with ExitStack() as bulk:
+            for projection in self.projections:
+                if hasattr(projection, "in_bulk"):
+                    bulk.enter_context(projection.in_bulk())
+            yield
 
     def _apply(self, page: list[Logged]) -> int:
         with self.engine.begin() as conn:

@@ -366,6 +366,13 @@ def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
     return found
 
 
+def forget_totals(conn: Connection, keys: set[Key]) -> None:
+    """Delete the stored totals of `keys` and of their teammates in the same periods, which
+    hold their team's target and members: their statements' recomputation stores them afresh."""
+    _delete_teams(conn, keys, {period for _, period in keys})
+    _replace(conn, keys, {})
+
+
 def _delete_teams(conn: Connection, keys: set[Key], team_bonus_periods: set[str]) -> None:
     """Delete the stored totals of the keys' teammates in periods with a team bonus."""
     for chunk in _chunks(sorted(keys)):

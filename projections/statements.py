@@ -23,7 +23,7 @@ from domain.plan_book import PlanBook
 from projections.facts import named_reps
 from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
 from projections.runner import Logged
-from projections.running import RunningPage
+from projections.running import RunningPage, forget_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
     fact_reps,
@@ -54,17 +54,18 @@ class LiveStatements:
         # page brings a decision or does not follow on (another process applied pages between).
         self._decisions: dict[str, LedgerView] = {}
         self._decided_through = 0
-        self.replaying = False  # a rebuild: statements settle at the end, nothing steps
+        self.bulk = False  # pages applied in bulk: statements settle at the end, nothing steps
 
     @contextmanager
-    def rebuilding(self) -> Iterator[None]:
-        """Replay the log from the start without stepping running totals or publishing per
-        page: the recomputation at the end publishes only the figures that changed."""
-        self.replaying = True
+    def in_bulk(self) -> Iterator[None]:
+        """Apply pages without stepping running totals or publishing per page (a rebuild, a
+        file's ingest): the totals the pages bear on are forgotten, and the recomputation at the
+        end stores them afresh and publishes only the figures that changed."""
+        self.bulk = True
         try:
             yield
         finally:
-            self.replaying = False
+            self.bulk = False
 
     def process(self, conn: Connection, events: Sequence[Logged]) -> None:
         """Mark stale every (rep, period) the page's events bear on, with the events as causes."""
@@ -84,7 +85,9 @@ class LiveStatements:
             causes += [{"rep_id": rep, "period": period, "event_id": cause}
                        for rep, period in sorted(touched)]
             bearing.append((logged, touched, cause))
-        if not self.replaying:
+        if self.bulk:
+            forget_totals(conn, {key for _, keys, _ in bearing for key in keys})
+        else:
             running = RunningPage(conn, self.plan_for, self._decisions_for(conn, events),
                                   [(logged, keys) for logged, keys, _ in bearing])
             for logged, touched, cause in bearing:
