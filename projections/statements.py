@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, select, text
+from sqlalchemy import Connection, Engine, Table, delete, select
 
 from domain.engine import LedgerView, Statement
 from domain.engine.running import calculate_with_totals, standing_of
@@ -30,6 +30,7 @@ from projections.tables import (
     facts,
     insert_ignoring_duplicates,
     live_statements,
+    projection_positions,
     running_totals,
     stale_causes,
     stale_statements,
@@ -38,7 +39,6 @@ from projections.tables import (
 PlanFor = Callable[[Period], Plan | None]
 DECISION_KINDS = ("roster.assigned", "target.set")  # what a period's roster and targets are made of
 SETTLE_REPS = 100  # stale reps (in whole teams) recomputed per transaction
-SETTLE_LOCK = 7_311_001  # advisory lock id for recomputing live statements
 
 
 class LiveStatements:
@@ -161,9 +161,12 @@ class LiveStatements:
 
 
 def _serialise_settling(conn: Connection) -> None:
-    """One settling transaction at a time across processes (SQLite's write lock already is)."""
+    """Recompute between pages, never across one: take the statements projection's position row
+    as pages do, so no page commits facts, running totals or stale marks between what this
+    transaction reads and what it writes (SQLite's write lock, taken at BEGIN, already does)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETTLE_LOCK})
+        conn.execute(select(projection_positions.c.position)
+                     .where(projection_positions.c.name == LiveStatements.name).with_for_update())
 
 
 def _causes(conn: Connection, period: Period, reps: list[str]) -> dict[tuple[str, str], list[str]]:
