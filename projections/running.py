@@ -9,7 +9,7 @@ statement itself is recomputed behind, as before."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -150,7 +150,7 @@ class RunningPage:
         for key in changed - set(standings):
             self.totals[key] = None
         changed &= set(standings)
-        _replace(self.conn, set(self.dropped) | set(self.moved) | changed, {
+        replace_totals(self.conn, set(self.dropped) | set(self.moved) | changed, {
             key: totals for key in changed if (totals := self.totals[key]) is not None})
         if standings:
             record_score_updates(self.conn, standings, causes, computed_at)
@@ -314,7 +314,8 @@ def _recorded(event: Any) -> Recorded[Any]:
                     content_hash=event.content_hash, payload=revive(event.kind, event.data))
 
 
-def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """The items in slices short enough for one `IN (...)` list."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -328,7 +329,7 @@ def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
                ) -> list[tuple[Key, RunningTotals]]:
     """The stored totals of every member of the (period, team) pairs."""
     found: list[tuple[Key, RunningTotals]] = []
-    for chunk in _chunks(sorted(t for t in teams if t[1] is not None)):
+    for chunk in chunks(sorted(t for t in teams if t[1] is not None)):
         found += _rows(conn, tuple_(running_totals.c.period, running_totals.c.team_id).in_(chunk))
     return found
 
@@ -336,16 +337,16 @@ def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
 def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
     """The stored totals of `keys` and of every teammate of theirs in the same period."""
     found: dict[Key, RunningTotals] = {}
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         found.update(_rows(conn, tuple_(running_totals.c.rep_id,
                                         running_totals.c.period).in_(chunk)))
     teams = {(key[1], totals.team_id) for key, totals in found.items()}
     return {**dict(_team_rows(conn, teams)), **found}
 
 
-def _replace(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
+def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
     """Delete the stored totals of `keys`, then store `rows`."""
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         conn.execute(delete(running_totals).where(
             tuple_(running_totals.c.rep_id, running_totals.c.period).in_(chunk)))
     if rows:
@@ -359,7 +360,7 @@ def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
     """Every recorded fact naming one of the deals (the page's own included), by deal id, in
     log order: a close's repeats, and what a delivery or complaint step needs of its deal."""
     found: dict[str, list[Any]] = defaultdict(list)
-    for chunk in _chunks(deal_ids):
+    for chunk in chunks(deal_ids):
         for row in conn.execute(select(facts).where(facts.c.deal_id.in_(chunk))
                                 .order_by(facts.c.position)):
             found[row.deal_id].append(row)
@@ -370,17 +371,17 @@ def forget_totals(conn: Connection, keys: set[Key]) -> None:
     """Delete the stored totals of `keys` and of their teammates in the same periods, which
     hold their team's target and members: their statements' recomputation stores them afresh."""
     _delete_teams(conn, keys, {period for _, period in keys})
-    _replace(conn, keys, {})
+    replace_totals(conn, keys, {})
 
 
 def _delete_teams(conn: Connection, keys: set[Key], team_bonus_periods: set[str]) -> None:
     """Delete the stored totals of the keys' teammates in periods with a team bonus."""
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         teams = {(row.period, row.team_id) for row in conn.execute(
             select(running_totals.c.period, running_totals.c.team_id).where(
                 tuple_(running_totals.c.rep_id, running_totals.c.period).in_(chunk),
                 running_totals.c.team_id.is_not(None)))
             if row.period in team_bonus_periods}
-        for team_chunk in _chunks(sorted(teams)):
+        for team_chunk in chunks(sorted(teams)):
             conn.execute(delete(running_totals).where(
                 tuple_(running_totals.c.period, running_totals.c.team_id).in_(team_chunk)))

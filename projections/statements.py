@@ -23,7 +23,7 @@ from domain.plan_book import PlanBook
 from projections.facts import named_reps
 from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
 from projections.runner import Logged
-from projections.running import RunningPage, forget_totals
+from projections.running import RunningPage, chunks, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
     fact_reps,
@@ -145,13 +145,11 @@ class LiveStatements:
             # A rep's sales move the team bonus of every member of the team.
             members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
             computed = calculate_with_totals(view, plan, members)
-            for table in (live_statements, running_totals):
-                conn.execute(delete(table).where(
-                    table.c.period == period.name, table.c.rep_id.in_(members)))
+            conn.execute(delete(live_statements).where(
+                live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
             conn.execute(live_statements.insert(), [summary_row(s) for s, _ in computed])
-            conn.execute(running_totals.insert(), [
-                {"rep_id": s.rep_id, "period": s.period, "team_id": s.team_id,
-                 "totals": orjson.dumps(totals.to_json()).decode()} for s, totals in computed])
+            replace_totals(conn, {(s.rep_id, s.period) for s, _ in computed},
+                           {(s.rep_id, s.period): totals for s, totals in computed})
             causes = _with_team_causes(_causes(conn, period, reps), view.teams, members, period)
             record_score_updates(conn, {(s.rep_id, s.period): standing_of(s) for s, _ in computed},
                                  causes, self.clock())
@@ -220,7 +218,7 @@ class PageIndex:
         deal_ids = sorted({e.event.data["deal_id"] for e in facts_here
                            if e.event.kind != "deal.closed" and e.event.data.get("deal_id")})
         self.deal_facts: dict[str, list[Any]] = defaultdict(list)
-        for chunk in _chunks(deal_ids):
+        for chunk in chunks(deal_ids):
             for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
                                            facts.c.deal_id).where(
                     facts.c.type.in_(("deal.closed", "deal.delivered")),
@@ -231,7 +229,7 @@ class PageIndex:
             for e in facts_here})
         earlier_closes = {row.position for rows in self.deal_facts.values() for row in rows
                           if row.type == "deal.closed"} - set(self.reps_at)
-        for chunk in _chunks(sorted(earlier_closes)):
+        for chunk in chunks(sorted(earlier_closes)):
             for row in conn.execute(select(fact_reps.c.position, fact_reps.c.rep_id).where(
                     fact_reps.c.position.in_(chunk))):
                 self.reps_at[row.position].append(row.rep_id)
@@ -273,11 +271,6 @@ class PageIndex:
         when a target names the month."""
         quarter, month = periods_of(date.fromisoformat(time[:10]))
         return [quarter.name, month.name] if month.name in self.tracked_months else [quarter.name]
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _target_stale(conn: Connection, data: dict[str, Any]) -> set[tuple[str, str]]:
