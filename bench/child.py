@@ -2,7 +2,8 @@
 
 Prints one JSON object on its last line of standard output: the measurement's own figures plus
 `maxrss_kib`, this process's peak resident set size (so a figure is never inflated by an
-earlier repetition)."""
+earlier repetition), plus `children_rss_kib` when the measurement reports the peaks of processes
+it started (a replay spread over several)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def main() -> None:
     module, kind, params = sys.argv[1], sys.argv[2], orjson.loads(sys.argv[3])
     measures = importlib.import_module(f"bench.{module}").MEASURES
     result = measures[kind](params)
-    result["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["maxrss_kib"] = own_kib + result.pop("children_rss_kib", 0)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

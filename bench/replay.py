@@ -4,6 +4,8 @@ pre-loaded, applying the same three marginal tiers per rep against the rep's rev
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -25,18 +27,29 @@ def measure_product(params: dict[str, Any]) -> dict[str, Any]:
     from perfledger.settings import Settings
     from perfledger.wiring import System
 
-    system = System(Settings(database_url=f"sqlite:///{params['store']}"))
+    settings = Settings(database_url=f"sqlite:///{params['store']}")
+    system = System(settings)
     document = data.new_plan_text()
+    processes = settings.statement_processes or os.cpu_count() or 1
     try:
         with profiled():
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             result = replay(system, Period.parse(data.PERIOD), document, lines=False, apply=False)
             seconds = time.perf_counter() - started
-            cpu = time.process_time() - cpu
+            cpu = _cpu_seconds() - cpu
     finally:
         system.close()
+    # The pass's processes have ended: count each at the largest one's peak, on top of this one's.
+    largest_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"events": params["events"], "seconds": seconds, "cpu_seconds": cpu, "reps": len(result["reps"]),
-            "new_total": result["totals"]["new_total"]}
+            "new_total": result["totals"]["new_total"], "processes": processes,
+            "children_rss_kib": processes * largest_kib}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the ended processes it started."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _preload(file: Path) -> tuple[dict[str, list[tuple[str, Decimal, Decimal]]], dict[str, Decimal]]:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
+from domain.engine import Statement
 from domain.errors import DomainError
 from domain.ledger import Restatement
 from domain.money import money_text
@@ -105,11 +106,11 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
     closed = is_closed(system, period)
     current = _current(system, period, closed, with_lines=lines)
     rows, old_sum, new_sum = [], Decimal(0), Decimal(0)
-    for statement in system.each_period_statement(period, plan=plan):
-        new = statement.to_json()
-        old = current.get(statement.rep_id, {"total": "0.00", "lines": []})
+    for new in system.each_period_statement(period, plan, None,
+                                            Statement.to_json if lines else _rep_total):
+        old = current.get(new["rep_id"], {"total": "0.00", "lines": []})
         delta = Decimal(new["total"]) - Decimal(old["total"])
-        row: dict[str, Any] = {"rep_id": statement.rep_id, "old_total": old["total"],
+        row: dict[str, Any] = {"rep_id": new["rep_id"], "old_total": old["total"],
                                "new_total": new["total"], "delta": money_text(delta)}
         if lines:
             row["lines"] = line_changes(old, new)
@@ -130,6 +131,11 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
         if closed:
             result["restatement"] = restate(system, period, apply=True)
     return result
+
+
+def _rep_total(statement: Statement) -> dict[str, Any]:
+    """What a replay without lines needs of a statement."""
+    return {"rep_id": statement.rep_id, "total": money_text(statement.total)}
 
 
 def _current(system: System, period: Period, closed: bool, *, with_lines: bool

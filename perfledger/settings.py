@@ -12,6 +12,7 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     ingest_batch_size: int = 1000
     projection_page_size: int = 1000
+    statement_processes: int = 0  # processes stating a whole period (replay, close); 0: one per CPU
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = "perf."

@@ -14,18 +14,19 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from domain.engine import Statement, calculate, calculate_many
+from domain.engine import Statement, calculate
 from domain.errors import DomainError, PlanNotFound
 from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
 from domain.periods import Period
 from domain.plan import Plan
+from perfledger.period_pass import each_statement
 from perfledger.settings import Settings
 from projections.audit import AuditProjection
 from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
-from projections.loader import load_view, views_by_team
+from projections.loader import load_view
 from projections.runner import SCHEMA_LOCK, ProjectionRunner
 from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
@@ -173,20 +174,25 @@ class System:
                           known_at: datetime | None = None) -> list[Statement]:
         """Every rep's statement of the period (reps named by its facts, targets or
         adjustments as known at `known_at`)."""
-        return sorted(self.each_period_statement(period, plan, known_at),
+        return sorted(self.each_period_statement(period, plan, known_at, _whole),
                       key=lambda statement: statement.rep_id)
 
-    def each_period_statement(self, period: Period, plan: Plan | None = None,
-                              known_at: datetime | None = None) -> Iterator[Statement]:
-        """The statements of `period_statements` a few teams at a time, in no set order: what
-        a whole-period pass (replay) uses so memory holds one group of teams, not the period."""
+    def each_period_statement(self, period: Period, plan: Plan | None, known_at: datetime | None,
+                              shape: Callable[[Statement], T]) -> Iterator[T]:
+        """The statements of `period_statements`, each in the `shape` the caller needs (a
+        module-level function), a few teams at a time, in no set order: memory holds one group
+        of teams, not the period, and the groups are spread over `statement_processes`
+        processes."""
         self.runner.catch_up()
         chosen = plan or self.plan_for(period, known_at)
-        with self.engine.connect() as conn:
-            for view, reps in views_by_team(conn, period, known_at):
-                yield from calculate_many(view, chosen, reps)
+        yield from each_statement(self.engine, self.settings.database_url, period, chosen,
+                                  known_at, self.settings.statement_processes, shape)
 
     def close(self) -> None:
         """Release connections."""
         self.ledger.close()
         self.engine.dispose()
+
+
+def _whole(statement: Statement) -> Statement:
+    return statement

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,26 +27,27 @@ REPS_PER_VIEW = 40  # reps (in whole teams) per view when stating a whole period
 
 def load_view(conn: Connection, period: Period, reps: Collection[str] | None = None,
               known_at: datetime | None = None, *, with_teams: bool = True,
-              decisions: LedgerView | None = None) -> LedgerView:
+              decisions: LedgerView | None = None, through: int | None = None) -> LedgerView:
     """The facts and decisions bearing on the period for the reps (all reps when None), widened
     to the reps' whole teams so team bonuses can be decided. `decisions`, when given, is the
-    period's `load_decisions` as known at `known_at`, already read."""
-    skeleton = decisions or load_decisions(conn, period, known_at)
+    period's `load_decisions` as known at `known_at`, already read. `through`, when given, is
+    the last ledger position read: several readers of one period agree on what they see."""
+    skeleton = decisions or load_decisions(conn, period, known_at, through)
     roster, targets = skeleton.roster, skeleton.targets
     if reps is not None and with_teams:
         reps = widen_to_teams(skeleton, reps)
     column = facts.c.quarter if period.is_quarter else facts.c.month
     query = _known(select(facts).where(column == period.name, facts.c.type.in_(PERIOD_FACTS)),
-                   known_at)
+                   known_at, through)
     if reps is not None:
         query = query.where(facts.c.position.in_(
             select(fact_reps.c.position).where(fact_reps.c.rep_id.in_(sorted(reps)))))
-        rep_deals = select(facts.c.deal_id).join(
+        rep_deals = _known(select(facts.c.deal_id).join(
             fact_reps, fact_reps.c.position == facts.c.position).where(
-            facts.c.type == "deal.closed", fact_reps.c.rep_id.in_(sorted(reps)))
+            facts.c.type == "deal.closed", fact_reps.c.rep_id.in_(sorted(reps))), None, through)
         deliveries = _known(select(facts).where(
             column == period.name, facts.c.type == "deal.delivered",
-            facts.c.deal_id.in_(rep_deals)), known_at)
+            facts.c.deal_id.in_(rep_deals)), known_at, through)
         rows = [*conn.execute(query), *conn.execute(deliveries)]
     else:
         rows = list(conn.execute(query))
@@ -53,15 +56,16 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
         by_type[row.type].append(row)
     delivered = {row.deal_id for row in by_type["deal.delivered"]}
     closed_here = {row.deal_id for row in by_type["deal.closed"]}
-    older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at)
+    older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at, through)
     deal_ids = closed_here | delivered
-    cancellations = _by_deal(conn, "deal.cancelled", deal_ids, known_at)
+    cancellations = _by_deal(conn, "deal.cancelled", deal_ids, known_at, through)
     in_period = {row.position for row in by_type["complaint.logged"]}
-    late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at)
+    late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at,
+                                               through)
                        if row.position not in in_period]
     return LedgerView(
         period=period, roster=roster, targets=targets, known_at=known_at,
-        adjustments=_adjustments(conn, period, reps, known_at),
+        adjustments=_adjustments(conn, period, reps, known_at, through),
         deals=_recorded([*by_type["deal.closed"], *older]),
         deliveries=_recorded(by_type["deal.delivered"]),
         cancellations=_recorded(cancellations),
@@ -71,32 +75,38 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     )
 
 
-def load_decisions(conn: Connection, period: Period, known_at: datetime | None = None
-                   ) -> LedgerView:
+def load_decisions(conn: Connection, period: Period, known_at: datetime | None = None,
+                   through: int | None = None) -> LedgerView:
     """A view holding only the period's target decisions and the roster."""
-    return LedgerView(period=period, roster=tuple(_roster(conn, known_at)),
-                      targets=tuple(_targets(conn, period, known_at)), known_at=known_at)
+    return LedgerView(period=period, roster=tuple(_roster(conn, known_at, through)),
+                      targets=tuple(_targets(conn, period, known_at, through)), known_at=known_at)
 
 
-def views_by_team(conn: Connection, period: Period, known_at: datetime | None = None,
-                  reps_per_view: int = REPS_PER_VIEW) -> Iterator[tuple[LedgerView, list[str]]]:
-    """The period a few whole teams at a time: each view with the reps it must state (those the
-    whole period's view would name), so memory holds one group of teams, not the period."""
-    decisions = load_decisions(conn, period, known_at)
-    for group in team_groups(_named_reps(conn, period, known_at, decisions), decisions.teams,
-                              reps_per_view):
-        view = load_view(conn, period, group, known_at, decisions=decisions)
-        yield view, sorted(reps_in(view) & set(group))
+def period_groups(conn: Connection, period: Period, decisions: LedgerView,
+                  known_at: datetime | None = None, reps_per_view: int = REPS_PER_VIEW,
+                  through: int | None = None) -> list[list[str]]:
+    """The reps the whole period's view would name, in groups of whole teams."""
+    return list(team_groups(_named_reps(conn, period, known_at, decisions, through),
+                            decisions.teams, reps_per_view))
+
+
+def group_view(conn: Connection, period: Period, group: list[str], decisions: LedgerView,
+               known_at: datetime | None = None, through: int | None = None
+               ) -> tuple[LedgerView, list[str]]:
+    """One group's view, with the reps it states."""
+    view = load_view(conn, period, group, known_at, decisions=decisions, through=through)
+    return view, sorted(reps_in(view) & set(group))
 
 
 def _named_reps(conn: Connection, period: Period, known_at: datetime | None,
-                decisions: LedgerView) -> set[str]:
+                decisions: LedgerView, through: int | None) -> set[str]:
     """Every rep the period's facts, targets or adjustments name (a superset of `reps_in`)."""
     column = facts.c.quarter if period.is_quarter else facts.c.month
     in_period = (column == period.name) & facts.c.type.in_(PERIOD_FACTS)
     adjusted = (facts.c.type == ADJUSTMENT_TYPE) & (facts.c.target_period == period.name)
     query = _known(select(fact_reps.c.rep_id).distinct().join(
-        facts, facts.c.position == fact_reps.c.position).where(in_period | adjusted), known_at)
+        facts, facts.c.position == fact_reps.c.position).where(in_period | adjusted), known_at,
+        through)
     named = {rep for rep, in conn.execute(query)}
     return named | {t.scope.removeprefix("rep:") for t in decisions.targets
                     if t.scope.startswith("rep:")}
@@ -124,14 +134,16 @@ def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
     return set(reps) | {rep for rep, team in teams.items() if team in wanted}
 
 
-def _known(query: Select[Any], known_at: datetime | None) -> Select[Any]:
+def _known(query: Select[Any], known_at: datetime | None, through: int | None) -> Select[Any]:
+    if through is not None:
+        query = query.where(facts.c.position <= through)
     if known_at is None:
         return query
     return query.where(facts.c.recorded_at <= known_at.isoformat(timespec="microseconds"))
 
 
-def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime | None
-             ) -> list[Any]:
+def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime | None,
+             through: int | None) -> list[Any]:
     if not deal_ids:
         return []
     rows: list[Any] = []
@@ -139,7 +151,7 @@ def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime
     for start in range(0, len(ordered), 500):
         chunk = ordered[start:start + 500]
         query = select(facts).where(facts.c.type == kind, facts.c.deal_id.in_(chunk))
-        rows += conn.execute(_known(query, known_at))
+        rows += conn.execute(_known(query, known_at, through))
     return rows
 
 
@@ -156,20 +168,21 @@ def recorded_row(row: Any) -> Recorded[Any]:
 
 
 def _adjustments(conn: Connection, period: Period, reps: Collection[str] | None,
-                 known_at: datetime | None) -> tuple[Recorded[AdjustmentPosted], ...]:
+                 known_at: datetime | None, through: int | None
+                 ) -> tuple[Recorded[AdjustmentPosted], ...]:
     query = select(facts).where(facts.c.type == ADJUSTMENT_TYPE,
                                 facts.c.target_period == period.name)
     if reps is not None:
         query = query.where(facts.c.position.in_(
             select(fact_reps.c.position).where(fact_reps.c.rep_id.in_(sorted(reps)))))
-    return _recorded(conn.execute(_known(query.order_by(facts.c.position), known_at)))
+    return _recorded(conn.execute(_known(query.order_by(facts.c.position), known_at, through)))
 
 
-def _targets(conn: Connection, period: Period, known_at: datetime | None
+def _targets(conn: Connection, period: Period, known_at: datetime | None, through: int | None
              ) -> Iterable[TargetDecision]:
     query = select(facts).where(facts.c.type == "target.set",
                                 facts.c.target_period == period.name).order_by(facts.c.position)
-    for row in conn.execute(_known(query, known_at)):
+    for row in conn.execute(_known(query, known_at, through)):
         data = orjson.loads(row.data)
         yield TargetDecision(
             decision_id=row.event_id, scope=data["scope"], metric=data["metric"],
@@ -180,10 +193,25 @@ def _targets(conn: Connection, period: Period, known_at: datetime | None
             recorded_at=datetime.fromisoformat(row.recorded_at))
 
 
-def _roster(conn: Connection, known_at: datetime | None) -> Iterable[RosterEntry]:
+def _roster(conn: Connection, known_at: datetime | None, through: int | None
+            ) -> Iterable[RosterEntry]:
     query = select(facts).where(facts.c.type == "roster.assigned").order_by(facts.c.position)
-    for row in conn.execute(_known(query, known_at)):
+    for row in conn.execute(_known(query, known_at, through)):
         data = orjson.loads(row.data)
         yield RosterEntry(data["rep_id"], data["team_id"],
                           date.fromisoformat(data["effective_from"]), row.position,
                           datetime.fromisoformat(row.recorded_at))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a view is loaded and stated (reference counting
+    still frees memory): there is nothing for it to free there, and its passes over the many new
+    objects took a third of the time of loading a 1M-event quarter."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -21,7 +21,13 @@ from domain.periods import Period, periods_of
 from domain.plan import Plan
 from domain.plan_book import PlanBook
 from projections.facts import named_reps
-from projections.loader import load_decisions, load_view, team_groups, widen_to_teams
+from projections.loader import (
+    collector_paused,
+    load_decisions,
+    load_view,
+    team_groups,
+    widen_to_teams,
+)
 from projections.runner import Logged
 from projections.running import RunningPage, chunks, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
@@ -141,10 +147,11 @@ class LiveStatements:
     def _recompute(self, engine: Engine, period: Period, plan: Plan, reps: list[str]) -> None:
         with engine.begin() as conn:
             _serialise_settling(conn)
-            view = load_view(conn, period, reps)  # decisions read in this transaction
-            # A rep's sales move the team bonus of every member of the team.
-            members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
-            computed = calculate_with_totals(view, plan, members)
+            with collector_paused():
+                view = load_view(conn, period, reps)  # decisions read in this transaction
+                # A rep's sales move the team bonus of every member of the team.
+                members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
+                computed = calculate_with_totals(view, plan, members)
             conn.execute(delete(live_statements).where(
                 live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
             conn.execute(live_statements.insert(), [summary_row(s) for s, _ in computed])

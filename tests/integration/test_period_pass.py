@@ -1,0 +1,69 @@
+"""A whole period stated by several processes gives the same statements, byte for byte, as one
+process does, and every group reads the ledger as it stood when the pass began."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from domain.periods import Period
+from perfledger.audit import replay
+from perfledger.period_pass import period_pass
+from perfledger.settings import Settings
+from perfledger.simulation import simulate
+from perfledger.wiring import System
+from tests.builders import lines_of, statement_bytes
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+QUARTER = Period.parse("2026-Q3")
+REPS = 130  # more than three groups of about 40 reps
+PLAN = (ROOT / "perfledger/samples/plan.yaml").read_text()
+RICHER_PLAN = PLAN.replace("version: 1", "version: 2", 1).replace('rate: "0.08"', 'rate: "0.1"', 1)
+
+
+@pytest.fixture
+def system(database_url: str) -> Iterator[System]:
+    """A store holding a simulated quarter of 130 reps, stated by one process."""
+    system = System(Settings(database_url=database_url, statement_processes=1))
+    system.ledger.publish_plan(PLAN)
+    events = list(simulate(QUARTER.name, reps=REPS, seed=5, events=6_000))
+    system.ingest(lines_of(*events))
+    yield system
+    system.close()
+
+
+def test_several_processes_state_a_period_as_one_does(system: System) -> None:
+    with system.engine.connect() as conn:
+        _, groups = period_pass(conn, QUARTER, system.plan_for(QUARTER), None)
+    assert len(groups) > 3
+    alone = system.period_statements(QUARTER)
+    one_replay = replay(system, QUARTER, RICHER_PLAN, lines=True, apply=False)
+
+    spread = System(Settings(database_url=system.settings.database_url, statement_processes=3))
+    try:
+        together = spread.period_statements(QUARTER)
+        assert [statement_bytes(s) for s in together] == [statement_bytes(s) for s in alone]
+        assert len(together) >= REPS
+        assert orjson.dumps(replay(spread, QUARTER, RICHER_PLAN, lines=True, apply=False)) == \
+            orjson.dumps(one_replay)
+    finally:
+        spread.close()
+    assert one_replay["totals"]["delta"] != "0.00"
+
+
+def test_a_pass_reads_the_ledger_as_it_stood_when_it_began(system: System) -> None:
+    before = {s.rep_id: s.total for s in system.period_statements(QUARTER)}
+    with system.engine.connect() as conn:
+        shared, groups = period_pass(conn, QUARTER, system.plan_for(QUARTER), None)
+    later = [event for event in simulate(QUARTER.name, reps=REPS, seed=6, events=3_000)
+             if event["type"] == "deal.closed"]
+    system.ingest(lines_of(*[{**event, "id": f"later-{event['id']}"} for event in later]))
+    with system.engine.connect() as conn:
+        stated = {s.rep_id: s.total for group in groups for s in shared.state(conn, group)}
+    assert stated == before
+    after = {s.rep_id: s.total for s in system.period_statements(QUARTER)}
+    assert after != before
