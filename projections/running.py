@@ -36,7 +36,13 @@ from domain.facts import ComplaintLogged
 from domain.periods import Period
 from domain.plan import Plan
 from domain.revival import revive
-from projections.loader import load_view, recorded_row, team_groups, widen_to_teams
+from projections.loader import (
+    VIEW_COLUMNS,
+    load_view,
+    recorded_row,
+    team_groups,
+    widen_to_teams,
+)
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
 from projections.tables import facts, running_totals
@@ -361,7 +367,7 @@ def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
     log order: a close's repeats, and what a delivery or complaint step needs of its deal."""
     found: dict[str, list[Any]] = defaultdict(list)
     for chunk in chunks(deal_ids):
-        for row in conn.execute(select(facts).where(facts.c.deal_id.in_(chunk))
+        for row in conn.execute(select(*VIEW_COLUMNS).where(facts.c.deal_id.in_(chunk))
                                 .order_by(facts.c.position)):
             found[row.deal_id].append(row)
     return found
