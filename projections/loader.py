@@ -18,7 +18,7 @@ from domain.envelope import PAYLOAD_TYPES
 from domain.periods import Period
 from domain.revival import revive
 from domain.targets import TargetDecision
-from projections.tables import fact_reps, facts
+from projections.tables import chunks, fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
@@ -150,9 +150,7 @@ def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime
     if not deal_ids:
         return []
     rows: list[Any] = []
-    ordered = sorted(deal_ids)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start:start + 500]
+    for chunk in chunks(sorted(deal_ids)):
         query = select(*VIEW_COLUMNS).where(facts.c.type == kind, facts.c.deal_id.in_(chunk))
         rows += conn.execute(_known(query, known_at, through))
     return rows

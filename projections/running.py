@@ -9,13 +9,13 @@ statement itself is recomputed behind, as before."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, delete, select
 
 from domain.engine.credit import Sale, removes
 from domain.engine.running import (
@@ -45,7 +45,7 @@ from projections.loader import (
 )
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
-from projections.tables import facts, running_totals
+from projections.tables import chunks, facts, pairs_among, running_totals
 
 Key = tuple[str, str]  # (rep_id, period)
 Step = Callable[[RunningTotals, Plan, Key], RunningTotals | None]
@@ -320,12 +320,6 @@ def _recorded(event: Any) -> Recorded[Any]:
                     content_hash=event.content_hash, payload=revive(event.kind, event.data))
 
 
-def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    """The items in slices short enough for one `IN (...)` list."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _rows(conn: Connection, condition: Any) -> Iterable[tuple[Key, RunningTotals]]:
     for row in conn.execute(select(running_totals).where(condition)):
         yield (row.rep_id, row.period), RunningTotals.from_json(orjson.loads(row.totals))
@@ -335,26 +329,24 @@ def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
                ) -> list[tuple[Key, RunningTotals]]:
     """The stored totals of every member of the (period, team) pairs."""
     found: list[tuple[Key, RunningTotals]] = []
-    for chunk in chunks(sorted(t for t in teams if t[1] is not None)):
-        found += _rows(conn, tuple_(running_totals.c.period, running_totals.c.team_id).in_(chunk))
+    for condition in pairs_among(teams, running_totals.c.period, running_totals.c.team_id):
+        found += _rows(conn, condition)
     return found
 
 
 def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
     """The stored totals of `keys` and of every teammate of theirs in the same period."""
     found: dict[Key, RunningTotals] = {}
-    for chunk in chunks(sorted(keys)):
-        found.update(_rows(conn, tuple_(running_totals.c.rep_id,
-                                        running_totals.c.period).in_(chunk)))
+    for condition in _among(keys):
+        found.update(_rows(conn, condition))
     teams = {(key[1], totals.team_id) for key, totals in found.items()}
     return {**dict(_team_rows(conn, teams)), **found}
 
 
 def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
     """Delete the stored totals of `keys`, then store `rows`."""
-    for chunk in chunks(sorted(keys)):
-        conn.execute(delete(running_totals).where(
-            tuple_(running_totals.c.rep_id, running_totals.c.period).in_(chunk)))
+    for condition in _among(keys):
+        conn.execute(delete(running_totals).where(condition))
     if rows:
         conn.execute(running_totals.insert(), [
             {"rep_id": rep, "period": period, "team_id": totals.team_id,
@@ -382,12 +374,17 @@ def forget_totals(conn: Connection, keys: set[Key]) -> None:
 
 def _delete_teams(conn: Connection, keys: set[Key], team_bonus_periods: set[str]) -> None:
     """Delete the stored totals of the keys' teammates in periods with a team bonus."""
-    for chunk in chunks(sorted(keys)):
+    for condition in _among(keys):
         teams = {(row.period, row.team_id) for row in conn.execute(
             select(running_totals.c.period, running_totals.c.team_id).where(
-                tuple_(running_totals.c.rep_id, running_totals.c.period).in_(chunk),
-                running_totals.c.team_id.is_not(None)))
+                condition, running_totals.c.team_id.is_not(None)))
             if row.period in team_bonus_periods}
-        for team_chunk in chunks(sorted(teams)):
-            conn.execute(delete(running_totals).where(
-                tuple_(running_totals.c.period, running_totals.c.team_id).in_(team_chunk)))
+        for team_condition in pairs_among(teams, running_totals.c.period,
+                                          running_totals.c.team_id):
+            conn.execute(delete(running_totals).where(team_condition))
+
+
+def _among(keys: Iterable[Key]) -> Iterator[Any]:
+    """Conditions that together match the running totals of the (rep, period) keys."""
+    return pairs_among(((period, rep) for rep, period in keys), running_totals.c.period,
+                       running_totals.c.rep_id)

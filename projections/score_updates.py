@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, tuple_, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from domain.engine.running import Standing
 from domain.money import decimal_text, money_text, to_ratio
-from projections.tables import score_heads, score_updates
+from projections.tables import pairs_among, score_heads, score_updates
 
 SCHEMA = "perfledger.score-update/v1"
 MAX_CAUSES = 100
@@ -34,9 +34,10 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
                          causes: dict[tuple[str, str], list[str]], computed_at: datetime) -> int:
     """Append an update for every (rep, period) whose figures changed; return how many."""
     keys = sorted(standings)
-    heads = {(row.rep_id, row.period): row for row in conn.execute(
-        select(score_heads).where(tuple_(score_heads.c.rep_id, score_heads.c.period).in_(keys)))
-    } if keys else {}
+    heads = {(row.rep_id, row.period): row
+             for condition in pairs_among(((period, rep) for rep, period in keys),
+                                          score_heads.c.period, score_heads.c.rep_id)
+             for row in conn.execute(select(score_heads).where(condition))}
     rows: list[dict[str, Any]] = []
     new_heads: list[dict[str, Any]] = []
     moved_heads: list[dict[str, Any]] = []

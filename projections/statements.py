@@ -29,9 +29,10 @@ from projections.loader import (
     widen_to_teams,
 )
 from projections.runner import Logged
-from projections.running import RunningPage, chunks, forget_totals, replace_totals
+from projections.running import RunningPage, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
+    chunks,
     fact_reps,
     facts,
     insert_ignoring_duplicates,

@@ -1,11 +1,32 @@
 """The read-model tables. Money is text (exact decimals), JSON is text, times are ISO 8601 UTC."""
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """The items in slices short enough for one `IN (...)` list."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def pairs_among(pairs: Iterable[tuple[str, str | None]], grouped: Any, listed: Any
+                ) -> Iterator[Any]:
+    """Conditions that together match the (grouped, listed) value pairs: one value of `grouped`
+    and a slice of values of `listed` each. PostgreSQL plans an IN list of values far faster
+    than one of row pairs (about 45 ms for 500 pairs, at every page)."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for group, value in sorted({pair for pair in pairs if pair[1] is not None}):
+        by_group[group].append(value)  # type: ignore[arg-type]
+    for group, values in by_group.items():
+        for chunk in chunks(values):
+            yield (grouped == group) & listed.in_(chunk)
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
