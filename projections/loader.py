@@ -207,9 +207,9 @@ def _roster(conn: Connection, known_at: datetime | None, through: int | None
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a view is loaded and stated (reference counting
-    still frees memory): there is nothing for it to free there, and its passes over the many new
-    objects took a third of the time of loading a 1M-event quarter."""
+    """Pause the cyclic garbage collector while a view is loaded and stated, or a page applied
+    (reference counting still frees memory): there is nothing for it to free there, and its
+    passes over the many new objects took a third of the time of loading a 1M-event quarter."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

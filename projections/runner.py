@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, select, text, update
 
+from projections.loader import collector_paused
 from projections.tables import insert_ignoring_duplicates, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
@@ -143,7 +144,7 @@ class ProjectionRunner:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
     def _apply(self, page: list[Logged]) -> int:
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, collector_paused():
             positions = self._positions(conn, lock=True)
             for projection in self.projections:
                 todo = [logged for logged in page if logged.position > positions[projection.name]]
