@@ -26,7 +26,7 @@ from projections.audit import AuditProjection
 from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
-from projections.loader import load_view
+from projections.loader import collector_paused, load_view
 from projections.runner import SCHEMA_LOCK, ProjectionRunner
 from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
@@ -153,9 +153,9 @@ class System:
         """The rep's statement from everything recorded (up to `known_at` when given), under
         the period's plan or a what-if plan."""
         self.runner.catch_up()
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, collector_paused():
             view = load_view(conn, period, [rep_id], known_at)
-        return calculate(view, plan or self.plan_for(period, known_at), rep_id)
+            return calculate(view, plan or self.plan_for(period, known_at), rep_id)
 
     def live_statement(self, period: Period, rep_id: str) -> dict[str, Any]:
         """The rep's current statement as JSON: served from the live read model when it holds
