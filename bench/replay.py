@@ -4,7 +4,6 @@ pre-loaded, applying the same three marginal tiers per rep against the rep's rev
 
 from __future__ import annotations
 
-import os
 import resource
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,13 +23,14 @@ def measure_product(params: dict[str, Any]) -> dict[str, Any]:
     """perfledger.audit.replay on the built store, lines off, nothing applied."""
     from domain.periods import Period
     from perfledger.audit import replay
+    from perfledger.period_pass import pass_processes
     from perfledger.settings import Settings
     from perfledger.wiring import System
 
     settings = Settings(database_url=f"sqlite:///{params['store']}")
     system = System(settings)
     document = data.new_plan_text()
-    processes = settings.statement_processes or os.cpu_count() or 1
+    processes = pass_processes(settings.statement_processes)
     try:
         with profiled():
             started, cpu = time.perf_counter(), _cpu_seconds()

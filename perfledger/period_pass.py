@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, func, select
 from domain.engine import LedgerView, Statement, calculate_many
 from domain.periods import Period
 from domain.plan import Plan
-from projections.loader import collector_paused, group_view, load_decisions, period_groups
+from projections.loader import group_view, load_decisions, period_groups
+from projections.runner import collector_paused
 from projections.tables import facts
 
 T = TypeVar("T")
@@ -64,7 +65,7 @@ def each_statement(engine: Engine, reading: str, period: Period, plan: Plan,
     a few bytes a rep; whole statements would cost this process as much to take in)."""
     with engine.connect() as conn:
         shared, groups = period_pass(conn, period, plan, known_at)
-    processes = min(processes or os.cpu_count() or 1, len(groups))
+    processes = min(pass_processes(processes), len(groups))
     if processes <= 1:
         with engine.connect() as conn:
             for group in groups:
@@ -76,6 +77,11 @@ def each_statement(engine: Engine, reading: str, period: Period, plan: Plan,
                              (reading, shared, shape)) as pool:
         for shaped in pool.map(_state_group, groups):
             yield from shaped
+
+
+def pass_processes(setting: int) -> int:
+    """The processes a pass may use: the setting, or one per CPU when it is 0."""
+    return setting or os.cpu_count() or 1
 
 
 _PROCESS: dict[str, Any] = {}  # a pass process's engine, pass and shape

@@ -26,8 +26,8 @@ from projections.audit import AuditProjection
 from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
-from projections.loader import collector_paused, load_view
-from projections.runner import SCHEMA_LOCK, ProjectionRunner
+from projections.loader import load_view
+from projections.runner import SCHEMA_LOCK, ProjectionRunner, collector_paused
 from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
 

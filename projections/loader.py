@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -203,17 +201,3 @@ def _roster(conn: Connection, known_at: datetime | None, through: int | None
         yield RosterEntry(data["rep_id"], data["team_id"],
                           date.fromisoformat(data["effective_from"]), row.position,
                           datetime.fromisoformat(row.recorded_at))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a view is loaded and stated, or a page applied
-    (reference counting still frees memory): there is nothing for it to free there, and its
-    passes over the many new objects took a third of the time of loading a 1M-event quarter."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

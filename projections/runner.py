@@ -3,6 +3,7 @@ tracking positions written in one transaction, so a restart neither loses nor re
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, select, text, update
 
-from projections.loader import collector_paused
 from projections.tables import insert_ignoring_duplicates, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
@@ -161,3 +161,17 @@ class ProjectionRunner:
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         return {row.name: row.position for row in conn.execute(query)}
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a view is loaded and stated, or a page applied
+    (reference counting still frees memory): there is nothing for it to free there, and its
+    passes over the many new objects took a third of the time of loading a 1M-event quarter."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

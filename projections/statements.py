@@ -22,13 +22,12 @@ from domain.plan import Plan
 from domain.plan_book import PlanBook
 from projections.facts import named_reps
 from projections.loader import (
-    collector_paused,
     load_decisions,
     load_view,
     team_groups,
     widen_to_teams,
 )
-from projections.runner import Logged
+from projections.runner import Logged, collector_paused
 from projections.running import RunningPage, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
