@@ -85,3 +85,35 @@ def test_steps_publish_the_figures_a_recomputation_gives(system: System, budget:
             assert count(system, score_updates) == before_settle, "recomputing finds nothing new"
     assert stepped_updates >= len(later) / 10
     assert_published_figures_are_current(system, set(latest_updates(system)))
+
+
+def test_a_recomputation_reads_decisions_another_process_recorded(database_url: str) -> None:
+    """Two processes on one store: the one that recomputes statements did not apply the page
+    that moved a rep to another team and raised a target, so its cached roster and targets
+    are out of date; the statements it stores are still those of the ledger as it stands."""
+    first, second = (System(Settings(database_url=database_url)) for _ in range(2))
+    try:
+        first.ledger.publish_plan(sample_plan())
+        events = list(simulate("2026-Q3", reps=12, seed=11))[:400]
+        first.ingest(incoming(events, "quarter"))
+        first.ledger.record_facts(incoming(events[400:420], "more"))
+        first.runner.catch_up()  # the first process's cache now holds the quarter's decisions
+        moved = {**events[0], "id": "move-rep-0001", "time": "2026-08-01T00:00:00Z",
+                 "data": {"rep_id": "rep-0001", "team_id": "team-02",
+                          "effective_from": "2026-08-01"}}
+        target = next(e for e in events if e["type"] == "target.set")
+        raised = {**target, "id": "raise-target", "time": "2026-08-01T00:00:00Z",
+                  "data": {**target["data"], "value": "990000.00", "reason": "revised"}}
+        second.ledger.record_facts(incoming([moved, raised], "decisions"))
+        second.runner.catch_up(settle=False)
+        first.runner.catch_up()
+        with first.engine.connect() as conn:
+            assert not conn.execute(select(stale_statements)).first()
+            reps = {r.rep_id for r in conn.execute(select(running_totals.c.rep_id))}
+        quarter = Period.parse("2026-Q3")
+        assert first.live_statement(quarter, "rep-0001")["team_id"] == "team-02"
+        for rep in sorted(reps):
+            assert first.live_statement(quarter, rep) == first.statement(quarter, rep).to_json()
+    finally:
+        first.close()
+        second.close()
