@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from domain.engine import calculate
 from domain.engine.explain import derivation
@@ -16,8 +16,8 @@ from domain.periods import Period
 from perfledger.audit import is_closed, issued_row, plain_row
 from perfledger.wiring import System
 from projections.chain import check_chain
-from projections.loader import load_view
-from projections.tables import disputes, facts, issued_statements
+from projections.loader import load_decisions, load_view
+from projections.tables import chunks, disputes, facts, issued_statements
 
 
 def explain(system: System, period: Period, rep_id: str, version: int | None = None,
@@ -39,9 +39,12 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
     as_of = datetime.fromisoformat(chosen["known_at"]) if chosen else known_at
     plan = (system.ledger.plan_book().plan(f"{chosen['plan']['id']}@{chosen['plan']['version']}")
             if chosen else system.plan_for(period, as_of))
+    if chosen is None and as_of is None:  # as served, recomputed only when stale
+        chosen = system.live_statement(period, rep_id)
     with system.engine.connect() as conn:
-        view = load_view(conn, period, [rep_id], as_of)
-        statement = chosen or calculate(view, plan, rep_id).to_json()
+        view = load_decisions(conn, period, as_of, reps=[rep_id])  # what derivation needs
+        statement = chosen or calculate(load_view(conn, period, [rep_id], as_of, decisions=view),
+                                        plan, rep_id).to_json()
         sources = _sources(conn, statement["lines"])
         opened = _disputes(conn, period, rep_id, moment)
     lines = [{"number": n, **line, "source_event": sources.get((line["source"], line["event_id"]))}
@@ -110,13 +113,16 @@ def _version_summary(version: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sources(conn: Any, lines: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Type, id, source, business time and recorded time of each line's source event."""
-    keys = sorted({(line["source"], line["event_id"]) for line in lines if line.get("event_id")})
+    """Type, id, source, business time and recorded time of each line's source event (looked
+    up by event id, then matched on source too)."""
+    keys = {(line["source"], line["event_id"]) for line in lines if line.get("event_id")}
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(keys), 500):
-        query = select(facts).where(tuple_(facts.c.source, facts.c.event_id).in_(keys[start:start + 500]))
-        for row in conn.execute(query):
-            found[(row.source, row.event_id)] = {
-                "type": row.type, "id": row.event_id, "source": row.source, "time": row.time,
-                "recorded_at": row.recorded_at, "data": orjson.loads(row.data)}
+    for chunk in chunks(sorted({event_id for _, event_id in keys})):
+        query = select(facts.c.type, facts.c.event_id, facts.c.source, facts.c.time,
+                       facts.c.recorded_at, facts.c.data).where(facts.c.event_id.in_(chunk))
+        for kind, event_id, source, time, recorded_at, data in conn.execute(query):
+            if (source, event_id) in keys:
+                found[(source, event_id)] = {
+                    "type": kind, "id": event_id, "source": source, "time": time,
+                    "recorded_at": recorded_at, "data": orjson.loads(data)}
     return found

@@ -33,7 +33,8 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     to the reps' whole teams so team bonuses can be decided. `decisions`, when given, is the
     period's `load_decisions` as known at `known_at`, already read. `through`, when given, is
     the last ledger position read: several readers of one period agree on what they see."""
-    skeleton = decisions or load_decisions(conn, period, known_at, through)
+    skeleton = decisions or load_decisions(conn, period, known_at, through,
+                                           reps if with_teams else None)
     roster, targets = skeleton.roster, skeleton.targets
     if reps is not None and with_teams:
         reps = widen_to_teams(skeleton, reps)
@@ -77,10 +78,21 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
 
 
 def load_decisions(conn: Connection, period: Period, known_at: datetime | None = None,
-                   through: int | None = None) -> LedgerView:
-    """A view holding only the period's target decisions and the roster."""
-    return LedgerView(period=period, roster=tuple(_roster(conn, known_at, through)),
-                      targets=tuple(_targets(conn, period, known_at, through)), known_at=known_at)
+                   through: int | None = None, reps: Collection[str] | None = None
+                   ) -> LedgerView:
+    """A view holding only the period's target decisions and the roster. With `reps`, only the
+    targets their statements consult: their own, their teammates' and their teams' (and any
+    scope wider than a team); a statement of one rep of 1,000 then reads a few targets, not
+    every rep's."""
+    roster = tuple(_roster(conn, known_at, through))
+    scopes = None
+    if reps is not None:
+        teams = LedgerView(period=period, roster=roster, known_at=known_at).teams
+        members = widen_to_teams_of(teams, reps)
+        scopes = sorted({f"rep:{rep}" for rep in members}
+                        | {f"team:{teams[rep]}" for rep in members if rep in teams})
+    return LedgerView(period=period, roster=roster, known_at=known_at,
+                      targets=tuple(_targets(conn, period, known_at, through, scopes)))
 
 
 def period_groups(conn: Connection, period: Period, decisions: LedgerView,
@@ -130,9 +142,14 @@ def team_groups(reps: Iterable[str], teams: dict[str, str], size: int) -> Iterat
 
 def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
     """The reps plus every member of their teams as of the period's last day."""
-    teams = view.teams
+    return widen_to_teams_of(view.teams, reps)
+
+
+def widen_to_teams_of(teams: dict[str, str], reps: Iterable[str]) -> set[str]:
+    """The reps plus every member of their teams, each rep's team given by `teams`."""
+    reps = set(reps)
     wanted = {teams[rep] for rep in reps if rep in teams}
-    return set(reps) | {rep for rep, team in teams.items() if team in wanted}
+    return reps | {rep for rep, team in teams.items() if team in wanted}
 
 
 def _known(query: Select[Any], known_at: datetime | None, through: int | None) -> Select[Any]:
@@ -178,26 +195,31 @@ def _adjustments(conn: Connection, period: Period, reps: Collection[str] | None,
     return _recorded(conn.execute(_known(query.order_by(facts.c.position), known_at, through)))
 
 
-def _targets(conn: Connection, period: Period, known_at: datetime | None, through: int | None
-             ) -> Iterable[TargetDecision]:
-    query = select(facts).where(facts.c.type == "target.set",
-                                facts.c.target_period == period.name).order_by(facts.c.position)
-    for row in conn.execute(_known(query, known_at, through)):
-        data = orjson.loads(row.data)
+def _targets(conn: Connection, period: Period, known_at: datetime | None, through: int | None,
+             scopes: list[str] | None) -> Iterable[TargetDecision]:
+    query = select(facts.c.event_id, facts.c.position, facts.c.recorded_at, facts.c.data).where(
+        facts.c.type == "target.set", facts.c.target_period == period.name)
+    if scopes is not None:
+        query = query.where(facts.c.scope.in_(scopes) | (facts.c.scope.not_like("rep:%")
+                                                         & facts.c.scope.not_like("team:%")))
+    first_day = period.first_day.isoformat()
+    for event_id, position, recorded_at, text in conn.execute(
+            _known(query.order_by(facts.c.position), known_at, through)):
+        data = orjson.loads(text)
         yield TargetDecision(
-            decision_id=row.event_id, scope=data["scope"], metric=data["metric"],
+            decision_id=event_id, scope=data["scope"], metric=data["metric"],
             period=data["period"], value=Decimal(data["value"]),
-            effective_from=date.fromisoformat(data.get("effective_from") or period.first_day
-                                              .isoformat()),
-            position=row.position, reason=data["reason"], approved_by=data["approved_by"],
-            recorded_at=datetime.fromisoformat(row.recorded_at))
+            effective_from=date.fromisoformat(data.get("effective_from") or first_day),
+            position=position, reason=data["reason"], approved_by=data["approved_by"],
+            recorded_at=datetime.fromisoformat(recorded_at))
 
 
 def _roster(conn: Connection, known_at: datetime | None, through: int | None
             ) -> Iterable[RosterEntry]:
-    query = select(facts).where(facts.c.type == "roster.assigned").order_by(facts.c.position)
-    for row in conn.execute(_known(query, known_at, through)):
-        data = orjson.loads(row.data)
+    query = select(facts.c.position, facts.c.recorded_at, facts.c.data).where(
+        facts.c.type == "roster.assigned").order_by(facts.c.position)
+    for position, recorded_at, text in conn.execute(_known(query, known_at, through)):
+        data = orjson.loads(text)
         yield RosterEntry(data["rep_id"], data["team_id"],
-                          date.fromisoformat(data["effective_from"]), row.position,
-                          datetime.fromisoformat(row.recorded_at))
+                          date.fromisoformat(data["effective_from"]), position,
+                          datetime.fromisoformat(recorded_at))

@@ -61,6 +61,7 @@ facts = Table(
     Index("facts_by_month", "month", "type"),
     Index("facts_by_deal", "deal_id", "type"),
     Index("facts_by_target_period", "target_period"),
+    Index("facts_by_event_id", "event_id"),  # a statement's lines name their sources by it
     # The roster is read whole by every view; without this it is a scan of every fact.
     Index("facts_roster", "position", sqlite_where=text("type = 'roster.assigned'"),
           postgresql_where=text("type = 'roster.assigned'")),

@@ -232,6 +232,30 @@ def test_restating_the_spec_example_explaining_and_verifying_it(cli: Cli, tmp_pa
         f"event #{position} (originator {originator}, version {version}) was altered (state)"]
 
 
+def test_explaining_an_open_period_follows_the_live_statement(cli: Cli, tmp_path: Path) -> None:
+    """An open period is explained as its statement is served, and moves with it: the revision
+    re-derives the target, the bands and every line, each traced to its source event."""
+    cli.json("plan", "publish", str(plan_file(tmp_path)))
+    cli.json("ingest", str(events_file(tmp_path, "q3.jsonl", [ANNUAL_TARGET, *SPEC_DEALS])))
+    for total, revenue_target, revised in (("13200.00", "200000.00", False),
+                                           ("14700.00", "175000.00", True)):
+        if revised:
+            cli.json("ingest", str(events_file(tmp_path, "revision.jsonl", [REVISION])))
+        statement = cli.json("statement", "2026-Q3", "--rep", "alice")
+        explained = cli.json("explain", "2026-Q3", "--rep", "alice")
+        assert (explained["version"], explained["total"]) == (None, total)
+        assert explained["fingerprint"] == statement["fingerprint"]
+        assert [{k: v for k, v in line.items() if k not in ("number", "source_event")}
+                for line in explained["lines"]] == statement["lines"]
+        assert explained["derivation"]["targets"]["revenue"]["value"] == revenue_target
+        assert len(segments(explained["derivation"])) == (2 if revised else 1)
+        assert tiers(explained["derivation"])[1][3] == revenue_target
+        for line in explained["lines"]:
+            raw = next(d for d in SPEC_DEALS if d["data"]["deal_id"] == line["deal_id"])
+            source = line["source_event"]
+            assert (source["id"], source["data"]["amount"]) == (raw["id"], raw["data"]["amount"])
+
+
 def test_as_known_at_before_and_after_the_revision(cli: Cli, tmp_path: Path) -> None:
     """An open Q3 asked as known between the two ingests has the 200,000 target (13,200.00,
     1.0500); as known after the revision, 175,000 (14,700.00, 1.2000) — SPEC §9 table."""
