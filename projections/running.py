@@ -321,8 +321,33 @@ def _recorded(event: Any) -> Recorded[Any]:
 
 
 def _rows(conn: Connection, condition: Any) -> Iterable[tuple[Key, RunningTotals]]:
-    for row in conn.execute(select(running_totals).where(condition)):
-        yield (row.rep_id, row.period), RunningTotals.from_json(orjson.loads(row.totals))
+    query = select(running_totals.c.rep_id, running_totals.c.period, running_totals.c.totals)
+    for rep, period, stored in conn.execute(query.where(condition)):
+        yield (rep, period), _decoded(stored)
+
+
+_DECODED: dict[str, RunningTotals] = {}  # stored text -> totals: a page reads back every
+DECODED_KEPT = 20_000  # teammate's totals, mostly unchanged since the page before
+
+
+def _encoded(totals: RunningTotals) -> str:
+    """The stored text of the totals, remembered as decoding to them."""
+    stored = orjson.dumps(totals.to_json()).decode()
+    if len(_DECODED) >= DECODED_KEPT:
+        _DECODED.clear()
+    _DECODED[stored] = totals
+    return stored
+
+
+def _decoded(stored: str) -> RunningTotals:
+    """The totals a stored text holds, decoded once per text (totals are immutable, so a text
+    always decodes to equal totals)."""
+    totals = _DECODED.get(stored)
+    if totals is None:
+        if len(_DECODED) >= DECODED_KEPT:
+            _DECODED.clear()
+        totals = _DECODED[stored] = RunningTotals.from_json(orjson.loads(stored))
+    return totals
 
 
 def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
@@ -350,8 +375,7 @@ def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTota
     if rows:
         conn.execute(running_totals.insert(), [
             {"rep_id": rep, "period": period, "team_id": totals.team_id,
-             "totals": orjson.dumps(totals.to_json()).decode()}
-            for (rep, period), totals in sorted(rows.items())])
+             "totals": _encoded(totals)} for (rep, period), totals in sorted(rows.items())])
 
 
 def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
