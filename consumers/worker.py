@@ -23,7 +23,9 @@ from perfledger.wiring import System
 
 RETRY_SECONDS = 1.0
 PROJECT_EVERY_SECONDS = 1.0
-SETTLE_REPS_BETWEEN_BATCHES = 20  # reps per statements' recomputation while facts keep coming
+# While facts keep coming, statements are recomputed one team (or one rep without a team) per
+# transaction: a batch that arrives waits for the one in flight, which grows with the quarter.
+SETTLE_REPS_BETWEEN_BATCHES = 1
 
 
 def declare_topics(broker: KafkaBroker, settings: Settings, on_batch: Any) -> None:
