@@ -17,6 +17,7 @@ from perfledger.audit import is_closed, issued_row, plain_row
 from perfledger.wiring import System
 from projections.chain import check_chain
 from projections.loader import load_decisions, load_view
+from projections.runner import collector_paused
 from projections.tables import chunks, disputes, facts, issued_statements
 
 
@@ -24,6 +25,12 @@ def explain(system: System, period: Period, rep_id: str, version: int | None = N
             known_at: datetime | None = None) -> dict[str, Any]:
     """The statement (an issued version, else the latest issued of a closed period, else the
     live one) with how each number was derived, its sources, versions and disputes."""
+    with collector_paused():  # a statement of 1,000 lines is many objects for nothing to free
+        return _explained(system, period, rep_id, version, known_at)
+
+
+def _explained(system: System, period: Period, rep_id: str, version: int | None,
+               known_at: datetime | None) -> dict[str, Any]:
     history = _history(system, period, rep_id)
     moment = known_at.isoformat(timespec="microseconds") if known_at is not None else None
     if moment is not None:
