@@ -189,9 +189,11 @@ def _adjustments(conn: Connection, period: Period, reps: Collection[str] | None,
                  ) -> tuple[Recorded[AdjustmentPosted], ...]:
     query = select(*VIEW_COLUMNS).where(facts.c.type == ADJUSTMENT_TYPE,
                                         facts.c.target_period == period.name)
-    if reps is not None:
-        query = query.where(facts.c.position.in_(
-            select(fact_reps.c.position).where(fact_reps.c.rep_id.in_(sorted(reps)))))
+    if reps is not None:  # the period's few adjustments, each checked for the reps (a list of
+        # the reps' positions to look adjustments up in would hold every fact of theirs)
+        query = query.where(select(fact_reps.c.position).where(
+            fact_reps.c.position == facts.c.position,
+            fact_reps.c.rep_id.in_(sorted(reps))).exists())
     return _recorded(conn.execute(_known(query.order_by(facts.c.position), known_at, through)))
 
 
