@@ -87,8 +87,8 @@ def load_decisions(conn: Connection, period: Period, known_at: datetime | None =
     roster = tuple(_roster(conn, known_at, through))
     scopes = None
     if reps is not None:
-        teams = LedgerView(period=period, roster=roster, known_at=known_at).teams
-        members = widen_to_teams_of(teams, reps)
+        rostered = LedgerView(period=period, roster=roster, known_at=known_at)
+        members, teams = widen_to_teams(rostered, reps), rostered.teams
         scopes = sorted({f"rep:{rep}" for rep in members}
                         | {f"team:{teams[rep]}" for rep in members if rep in teams})
     return LedgerView(period=period, roster=roster, known_at=known_at,
@@ -142,12 +142,7 @@ def team_groups(reps: Iterable[str], teams: dict[str, str], size: int) -> Iterat
 
 def widen_to_teams(view: LedgerView, reps: Iterable[str]) -> set[str]:
     """The reps plus every member of their teams as of the period's last day."""
-    return widen_to_teams_of(view.teams, reps)
-
-
-def widen_to_teams_of(teams: dict[str, str], reps: Iterable[str]) -> set[str]:
-    """The reps plus every member of their teams, each rep's team given by `teams`."""
-    reps = set(reps)
+    teams, reps = view.teams, set(reps)
     wanted = {teams[rep] for rep in reps if rep in teams}
     return reps | {rep for rep, team in teams.items() if team in wanted}
 

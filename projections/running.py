@@ -333,9 +333,7 @@ DECODED_KEPT = 20_000  # teammate's totals, mostly unchanged since the page befo
 def _encoded(totals: RunningTotals) -> str:
     """The stored text of the totals, remembered as decoding to them."""
     stored = orjson.dumps(totals.to_json()).decode()
-    if len(_DECODED) >= DECODED_KEPT:
-        _DECODED.clear()
-    _DECODED[stored] = totals
+    _remember(stored, totals)
     return stored
 
 
@@ -344,10 +342,15 @@ def _decoded(stored: str) -> RunningTotals:
     always decodes to equal totals)."""
     totals = _DECODED.get(stored)
     if totals is None:
-        if len(_DECODED) >= DECODED_KEPT:
-            _DECODED.clear()
-        totals = _DECODED[stored] = RunningTotals.from_json(orjson.loads(stored))
+        totals = RunningTotals.from_json(orjson.loads(stored))
+        _remember(stored, totals)
     return totals
+
+
+def _remember(stored: str, totals: RunningTotals) -> None:
+    if len(_DECODED) >= DECODED_KEPT:
+        _DECODED.clear()
+    _DECODED[stored] = totals
 
 
 def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
