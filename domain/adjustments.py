@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 from pydantic import field_validator
 
-from domain.envelope import Envelope, content_hash, format_time
+from domain.envelope import Envelope, seal
 from domain.facts import Payload
 from domain.fields import ID_TEXT, DecimalText
 from domain.periods import Period
@@ -44,6 +44,4 @@ class AdjustmentPosted(Payload):
 def adjustment_envelope(adjustment_key: str, payload: AdjustmentPosted) -> Envelope:
     """The ledger's own event for an adjustment; its key makes posting it twice a duplicate."""
     starts = datetime.combine(Period.parse(payload.period).first_day, time(), UTC)
-    data = payload.model_dump(mode="json", exclude_none=True)
-    digest = content_hash(LEDGER_SOURCE, adjustment_key, ADJUSTMENT_TYPE, format_time(starts), data)
-    return Envelope(LEDGER_SOURCE, adjustment_key, ADJUSTMENT_TYPE, starts, payload, digest)
+    return seal(LEDGER_SOURCE, adjustment_key, ADJUSTMENT_TYPE, starts, payload)

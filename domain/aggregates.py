@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.envelope import Envelope, format_time
+from domain.envelope import Envelope
 
 NAMESPACE = uuid5(NAMESPACE_URL, "perfledger")
 
@@ -62,12 +62,13 @@ class RecordedFact(Aggregate):
 def envelope_fields(envelope: Envelope) -> dict[str, Any]:
     """The stored form of an envelope: identity, type, canonical time, data and hash."""
     return {"source": envelope.source, "event_id": envelope.id, "kind": envelope.type,
-            "time": format_time(envelope.time), "data": envelope.data(),
+            "time": envelope.stored_time, "data": envelope.stored_data,
             "content_hash": envelope.content_hash}
 
 
 class Deal(RecordedFact):
-    """A deal: closed once (its id derives from the deal id), then delivered and/or cancelled."""
+    """A deal: closed once (its id derives from the deal id), then delivered and/or cancelled
+    (the intake appends those: domain/intake.py)."""
 
     class Closed(RecordedFact.Recorded):
         pass
@@ -93,22 +94,6 @@ class Deal(RecordedFact):
         self.deal_id: str = data["deal_id"]
         self.product_line: str = data["product_line"]
         self.lifecycle: dict[str, tuple[str, str]] = {}
-
-    def lifecycle_status(self, envelope: Envelope) -> str:
-        """'new', 'duplicate' or a conflict reason for a delivery or cancellation of this deal."""
-        known = self.lifecycle.get(envelope.type)
-        if known is None:
-            return "new"
-        if known == (envelope.key, envelope.content_hash):
-            return "duplicate"
-        if known[0] == envelope.key:
-            return f"id: {envelope.key} was already recorded with different content"
-        return f"data.deal_id: deal {self.deal_id} already has {envelope.type} {known[0]}"
-
-    def record_lifecycle(self, envelope: Envelope, recorded_at: Any) -> None:
-        """Append a delivery or cancellation of this deal."""
-        event_class = Deal.Delivered if envelope.type == "deal.delivered" else Deal.Cancelled
-        self.trigger_event(event_class, timestamp=recorded_at, **envelope_fields(envelope))
 
 
 class Renewal(RecordedFact):

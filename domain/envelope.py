@@ -65,7 +65,8 @@ class CloudEvent(BaseModel):
 
 @dataclass(frozen=True)
 class Envelope:
-    """A validated inbound event: its idempotency key, business time, payload and content hash."""
+    """A validated inbound event: its idempotency key, business time, payload and content hash,
+    with the canonical forms the hash was taken of (`seal` makes one)."""
 
     source: str
     id: str
@@ -73,6 +74,8 @@ class Envelope:
     time: datetime
     payload: Payload
     content_hash: str
+    stored_time: str  # the business time as stored and hashed (format_time)
+    stored_data: dict[str, Any]  # the payload as JSON-ready data, decimals as strings
 
     @property
     def key(self) -> str:
@@ -81,7 +84,15 @@ class Envelope:
 
     def data(self) -> dict[str, Any]:
         """The payload as JSON-ready data, decimals as strings."""
-        return self.payload.model_dump(mode="json", exclude_none=True)
+        return self.stored_data
+
+
+def seal(source: str, event_id: str, kind: str, time: datetime, payload: Payload) -> Envelope:
+    """The envelope of a validated payload: its canonical time and data, and their hash."""
+    stored_time = format_time(time)
+    data = payload.model_dump(mode="json", exclude_none=True)
+    digest = content_hash(source, event_id, kind, stored_time, data)
+    return Envelope(source, event_id, kind, time, payload, digest, stored_time, data)
 
 
 def format_time(time: datetime) -> str:
@@ -123,11 +134,4 @@ def decode_event(raw: bytes | str | dict[str, Any]) -> Envelope:
         payload = PAYLOAD_TYPES[envelope.type].model_validate(envelope.data)
     except ValidationError as error:
         raise _first_error(error, "data") from None
-    return _envelope(envelope, payload)
-
-
-def _envelope(event: CloudEvent, payload: Payload) -> Envelope:
-    time = format_time(event.time)
-    data = payload.model_dump(mode="json", exclude_none=True)
-    digest = content_hash(event.source, event.id, event.type, time, data)
-    return Envelope(event.source, event.id, event.type, event.time, payload, digest)
+    return seal(envelope.source, envelope.id, envelope.type, envelope.time, payload)

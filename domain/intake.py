@@ -10,20 +10,22 @@ from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from domain.aggregates import (
     AGGREGATE_FOR_TYPE,
     Deal,
     KeyClaim,
-    RecordedFact,
     Rejection,
     deal_id_of,
+    envelope_fields,
     fact_id,
     rejection_id,
 )
 from domain.envelope import LIFECYCLE_TYPES, Envelope, decode_event
 from domain.errors import InvalidInput
 from domain.facts import CreditedSale, DealClosed
+from domain.recording import Recording
 
 
 @dataclass(frozen=True)
@@ -66,16 +68,54 @@ class IngestReport:
         self.by_type.update(other.by_type)
 
 
+@dataclass
+class Known:
+    """What the intake knows of one recorded aggregate, from this batch or the store: enough to
+    tell a repeat from a conflict, and where a deal's next event goes."""
+
+    key: str
+    content_hash: str
+    deal_id: str | None = None
+    version: int = 1
+    lifecycle: dict[str, tuple[str, str]] = field(default_factory=dict)  # a deal's, by type
+
+    @classmethod
+    def of(cls, aggregate: Aggregate) -> Known:
+        """What an aggregate read from the store tells (a rejection only that it exists)."""
+        return cls(getattr(aggregate, "key", ""), getattr(aggregate, "content_hash", ""),
+                   getattr(aggregate, "deal_id", None), aggregate.version,
+                   dict(getattr(aggregate, "lifecycle", {})))
+
+    def compare(self, envelope: Envelope) -> str:
+        """'duplicate' for the same key and content, else the reason for the conflict."""
+        if self.key == envelope.key:
+            if self.content_hash == envelope.content_hash:
+                return "duplicate"
+            return f"id: {envelope.key} was already recorded with different content"
+        return f"data.deal_id: deal {self.deal_id or '?'} was already closed by {self.key}"
+
+    def lifecycle_status(self, envelope: Envelope) -> str:
+        """'new', 'duplicate' or a conflict reason for a delivery or cancellation of this deal."""
+        known = self.lifecycle.get(envelope.type)
+        if known is None:
+            return "new"
+        if known == (envelope.key, envelope.content_hash):
+            return "duplicate"
+        if known[0] == envelope.key:
+            return f"id: {envelope.key} was already recorded with different content"
+        return f"data.deal_id: deal {self.deal_id} already has {envelope.type} {known[0]}"
+
+
 class BatchIntake:
-    """Decides, line by line, what a batch records; `aggregates()` is then saved at once."""
+    """Decides, line by line, what a batch records; `stored_events()` is then inserted at once."""
 
     def __init__(self, recorded_at: datetime, find: Callable[[UUID], Aggregate | None],
                  currency_for: Callable[[Envelope], str], check_store: bool) -> None:
-        self.recorded_at = recorded_at
         self.find = find
         self.currency_for = currency_for
         self.check_store = check_store
-        self.pending: dict[UUID, Aggregate] = {}
+        self.recording = Recording(recorded_at)
+        self.known: dict[UUID, Known] = {}  # what this batch records, by aggregate id
         self.report = IngestReport()
 
     def take(self, item: Incoming) -> None:
@@ -99,9 +139,9 @@ class BatchIntake:
             outcome = "rejected"
         self.report.by_type[outcome, kind] += 1
 
-    def aggregates(self) -> list[Aggregate]:
-        """Everything the batch changes, to be saved in one transaction."""
-        return list(self.pending.values())
+    def stored_events(self) -> list[StoredEvent]:
+        """Everything the batch records, to be inserted in one transaction."""
+        return self.recording.stored_events()
 
     def _check_currency(self, envelope: Envelope) -> None:
         if isinstance(envelope.payload, CreditedSale):
@@ -113,50 +153,58 @@ class BatchIntake:
     def _record(self, envelope: Envelope) -> str:
         if envelope.type in LIFECYCLE_TYPES or isinstance(envelope.payload, DealClosed):
             return self._record_in_deal(envelope)
-        return self._record_fact(envelope)
+        return self._record_fact(envelope, fact_id(envelope.key))
 
     def _record_in_deal(self, envelope: Envelope) -> str:
         """Deal facts live in the deal's aggregate; a claim keeps their key from being reused."""
-        claim = self._existing(fact_id(envelope.key))
+        claim_id = fact_id(envelope.key)
+        claim = self._existing(claim_id)
         if claim is not None:
-            return _compare(claim, envelope)
-        if envelope.type in LIFECYCLE_TYPES:
-            outcome = self._record_lifecycle(envelope)
+            return claim.compare(envelope)
+        if isinstance(envelope.payload, DealClosed):
+            outcome = self._record_fact(envelope, deal_id_of(envelope.payload.deal_id))
         else:
-            outcome = self._record_fact(envelope)
+            outcome = self._record_lifecycle(envelope)
         if outcome == "accepted":
-            self.pending[fact_id(envelope.key)] = KeyClaim.claim(envelope, self.recorded_at)
+            self.recording.create(KeyClaim, claim_id, {
+                "key": envelope.key, "content_hash": envelope.content_hash})
+            self.known[claim_id] = Known(envelope.key, envelope.content_hash)
         return outcome
 
-    def _record_fact(self, envelope: Envelope) -> str:
-        cls = AGGREGATE_FOR_TYPE[envelope.type]
-        if isinstance(envelope.payload, DealClosed):
-            aggregate_id = deal_id_of(envelope.payload.deal_id)
-        else:
-            aggregate_id = fact_id(envelope.key)
+    def _record_fact(self, envelope: Envelope, aggregate_id: UUID) -> str:
         existing = self._existing(aggregate_id)
         if existing is not None:
-            return _compare(existing, envelope)
-        self.pending[aggregate_id] = cls.record(envelope, aggregate_id, self.recorded_at)
+            return existing.compare(envelope)
+        self.recording.create(AGGREGATE_FOR_TYPE[envelope.type], aggregate_id,
+                              envelope_fields(envelope))
+        deal = envelope.payload.deal_id if isinstance(envelope.payload, DealClosed) else None
+        self.known[aggregate_id] = Known(envelope.key, envelope.content_hash, deal)
         return "accepted"
 
     def _record_lifecycle(self, envelope: Envelope) -> str:
         deal_key: str = getattr(envelope.payload, "deal_id")  # noqa: B009
-        deal = self._existing(deal_id_of(deal_key), always=True)
-        if not isinstance(deal, Deal):
+        aggregate_id = deal_id_of(deal_key)
+        deal = self._existing(aggregate_id, always=True)
+        if deal is None or deal.deal_id is None:
             return f"data.deal_id: unknown deal {deal_key} (its deal.closed must come first)"
         status = deal.lifecycle_status(envelope)
         if status == "new":
-            deal.record_lifecycle(envelope, self.recorded_at)
-            self.pending[deal.id] = deal
+            deal.version += 1
+            deal.lifecycle[envelope.type] = (envelope.key, envelope.content_hash)
+            event_class = Deal.Delivered if envelope.type == "deal.delivered" else Deal.Cancelled
+            self.recording.append(event_class, aggregate_id, deal.version,
+                                  envelope_fields(envelope))
             return "accepted"
         return status
 
-    def _existing(self, aggregate_id: UUID, *, always: bool = False) -> Aggregate | None:
-        if aggregate_id in self.pending:
-            return self.pending[aggregate_id]
+    def _existing(self, aggregate_id: UUID, *, always: bool = False) -> Known | None:
+        if aggregate_id in self.known:
+            return self.known[aggregate_id]
         if always or self.check_store:
-            return self.find(aggregate_id)
+            found = self.find(aggregate_id)
+            if found is not None:
+                self.known[aggregate_id] = Known.of(found)
+                return self.known[aggregate_id]
         return None
 
     def _reject(self, item: Incoming, reason: str) -> None:
@@ -164,18 +212,7 @@ class BatchIntake:
         self.report.rejected.append(Rejected(raw, reason, item.origin))
         digest = hashlib.sha256(raw.encode()).hexdigest()
         aggregate_id = rejection_id(digest)
-        if aggregate_id not in self.pending and self._existing(aggregate_id) is None:
-            self.pending[aggregate_id] = Rejection._create(
-                Rejection.Recorded, id=aggregate_id, timestamp=self.recorded_at,
-                raw=raw, reason=reason, origin=item.origin)
-
-
-def _compare(existing: Aggregate, envelope: Envelope) -> str:
-    """'duplicate' for the same key and content, else the reason for the conflict."""
-    assert isinstance(existing, (RecordedFact, KeyClaim))
-    if existing.key == envelope.key:
-        if existing.content_hash == envelope.content_hash:
-            return "duplicate"
-        return f"id: {envelope.key} was already recorded with different content"
-    return (f"data.deal_id: deal {getattr(existing, 'deal_id', '?')} was already closed "
-            f"by {existing.key}")
+        if self._existing(aggregate_id) is None:
+            self.recording.create(Rejection, aggregate_id,
+                                  {"raw": raw, "reason": reason, "origin": item.origin})
+            self.known[aggregate_id] = Known("", "")

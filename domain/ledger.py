@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +44,9 @@ class Ledger(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *,
                  clock: Callable[[], datetime], default_currency: str = "USD") -> None:
         super().__init__(env)
+        if self.mapper.compressor is not None or self.mapper.cipher is not None:
+            raise DomainError("the event store is written as plain JSON (domain/recording.py): "
+                              "leave COMPRESSOR_TOPIC and CIPHER_TOPIC unset")
         self.clock = clock
         self.default_currency = default_currency
 
@@ -52,12 +54,13 @@ class Ledger(Application[UUID]):
         """Validate and record a batch in one transaction; duplicates are dropped, rejects kept."""
         for attempt in range(MAX_ATTEMPTS):
             book = self.plan_book()
-            intake = BatchIntake(self.clock(), self._find, partial(self._currency, book),
+            intake = BatchIntake(self.clock(), self._find, self._currencies(book),
                                  check_store=attempt > 0)
             for item in batch:
                 intake.take(item)
             try:
-                self._store(intake.aggregates())
+                if stored := intake.stored_events():
+                    self.recorder.insert_events(stored)
             except IntegrityError:
                 continue  # another writer got there first: classify again against the store
             return intake.report
@@ -182,14 +185,6 @@ class Ledger(Application[UUID]):
         found = self._find(PLAN_BOOK_ID)
         return found if isinstance(found, PlanBook) else PlanBook.open()
 
-    def _store(self, aggregates: Sequence[Aggregate]) -> None:
-        """Write the aggregates' pending events in one transaction: the same stored events as
-        `save()`, without its per-object protocol checks (measured as the largest cost of
-        ingest), and without notifying followers (the ledger has none)."""
-        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        if events:
-            self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
-
     def _find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
             found: Any = self.repository.get(aggregate_id)
@@ -197,10 +192,18 @@ class Ledger(Application[UUID]):
             return None
         return found if isinstance(found, Aggregate) else None
 
-    def _currency(self, book: PlanBook, envelope: Envelope) -> str:
-        quarter, month = periods_of(envelope.time.date())
-        plan = book.plan_for(month) if _adopted(book, month) else book.plan_for(quarter)
-        return plan.currency if plan is not None else self.default_currency
+    def _currencies(self, book: PlanBook) -> Callable[[Envelope], str]:
+        """The plan currency of a sale's day, looked up once per day of the batch."""
+        by_day: dict[date, str] = {}
+
+        def currency(envelope: Envelope) -> str:
+            day = envelope.time.date()
+            if day not in by_day:
+                quarter, month = periods_of(day)
+                plan = book.plan_for(month) if _adopted(book, month) else book.plan_for(quarter)
+                by_day[day] = plan.currency if plan is not None else self.default_currency
+            return by_day[day]
+        return currency
 
 
 def _adopted(book: PlanBook, period: Period) -> bool:
