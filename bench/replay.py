@@ -23,14 +23,14 @@ def measure_product(params: dict[str, Any]) -> dict[str, Any]:
     """perfledger.audit.replay on the built store, lines off, nothing applied."""
     from domain.periods import Period
     from perfledger.audit import replay
-    from perfledger.period_pass import pass_processes
     from perfledger.settings import Settings
     from perfledger.wiring import System
+    from projections.pool import processes_for
 
     settings = Settings(database_url=f"sqlite:///{params['store']}")
     system = System(settings)
     document = data.new_plan_text()
-    processes = pass_processes(settings.statement_processes)
+    processes = processes_for(settings.statement_processes)
     try:
         with profiled():
             started, cpu = time.perf_counter(), _cpu_seconds()

@@ -22,7 +22,7 @@ from domain.aggregates import CREATION_EVENT, KeyClaim, Rejection
 
 CREATED: dict[type[Aggregate], type[Aggregate.Created]] = {
     KeyClaim: KeyClaim.Claimed, Rejection: Rejection.Recorded,
-    **{cls: event for cls, event in CREATION_EVENT.items()}}
+    **dict(CREATION_EVENT.items())}
 TOPICS: dict[type[Any], str] = {}
 
 

@@ -1,6 +1,5 @@
 """A whole period's statements (replay, close, restate), a few whole teams at a time, in this
-process or spread over several: the groups do not depend on each other, so a machine with more
-than one core states a large quarter that many times faster.
+process or spread over several (projections/pool.py).
 
 Every group reads the ledger only up to one position, taken before the first group, so groups
 stated by different processes (or while facts keep arriving) see the same ledger.
@@ -8,20 +7,18 @@ stated by different processes (or while facts keep arriving) see the same ledger
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from domain.engine import LedgerView, Statement, calculate_many
 from domain.periods import Period
 from domain.plan import Plan
 from projections.loader import group_view, load_decisions, period_groups
+from projections.pool import across_processes, processes_for
 from projections.runner import collector_paused
 from projections.tables import facts
 
@@ -65,34 +62,17 @@ def each_statement(engine: Engine, reading: str, period: Period, plan: Plan,
     a few bytes a rep; whole statements would cost this process as much to take in)."""
     with engine.connect() as conn:
         shared, groups = period_pass(conn, period, plan, known_at)
-    processes = min(pass_processes(processes), len(groups))
+    processes = min(processes_for(processes), len(groups))
     if processes <= 1:
         with engine.connect() as conn:
             for group in groups:
-                yield from map(shape, shared.state(conn, group))
+                yield from _state_group(conn, (shared, shape), group)
         return
-    # Forked, the processes start at once with the modules, plan and roster already in memory.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(processes, context, _start_process,
-                             (reading, shared, shape)) as pool:
-        for shaped in pool.map(_state_group, groups):
-            yield from shaped
+    for shaped in across_processes(reading, processes, (shared, shape), _state_group, groups):
+        yield from shaped
 
 
-def pass_processes(setting: int) -> int:
-    """The processes a pass may use: the setting, or one per CPU when it is 0."""
-    return setting or os.cpu_count() or 1
-
-
-_PROCESS: dict[str, Any] = {}  # a pass process's engine, pass and shape
-
-
-def _start_process(reading: str, shared: PeriodPass, shape: Callable[[Statement], Any]) -> None:
-    """A pass process only reads, and what it reads is fixed by the pass's last position, so it
-    needs neither the write lock SQLite connections of the ledger take nor a snapshot."""
-    _PROCESS.update(engine=create_engine(reading), shared=shared, shape=shape)
-
-
-def _state_group(group: list[str]) -> list[Any]:
-    with _PROCESS["engine"].connect() as conn:
-        return [_PROCESS["shape"](s) for s in _PROCESS["shared"].state(conn, group)]
+def _state_group(conn: Connection, work: tuple[PeriodPass, Callable[[Statement], T]],
+                 group: list[str]) -> list[T]:
+    shared, shape = work
+    return [shape(statement) for statement in shared.state(conn, group)]

@@ -27,6 +27,7 @@ from projections.chain import EventChainProjection
 from projections.collaboration import CollaborationProjection
 from projections.facts import FactsProjection
 from projections.loader import load_view
+from projections.pool import processes_for
 from projections.runner import SCHEMA_LOCK, ProjectionRunner, collector_paused
 from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
@@ -117,7 +118,9 @@ class System:
         self.engine = read_model_engine(settings.database_url)
         with schema_turn(self.engine):
             self.ledger = Ledger(env, clock=utc_now, default_currency=settings.default_currency)
-        self.statements = LiveStatements(self._plan_for, utc_now)
+        self.statements = LiveStatements(
+            self._plan_for, utc_now, reading=settings.database_url,
+            processes=processes_for(settings.statement_processes))
         self.runner = ProjectionRunner(
             self.engine, self.ledger,
             [FactsProjection(), self.statements, CollaborationProjection(), AuditProjection(),

@@ -6,8 +6,9 @@ the score update at once (projections/running.py); the statement is recomputed b
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, delete, select
 
 from domain.engine import LedgerView, Statement
-from domain.engine.running import calculate_with_totals, standing_of
+from domain.engine.running import RunningTotals, Standing, calculate_with_totals, standing_of
 from domain.money import decimal_text, money_text, to_ratio
 from domain.periods import Period, periods_of
 from domain.plan import Plan
@@ -27,6 +28,7 @@ from projections.loader import (
     team_groups,
     widen_to_teams,
 )
+from projections.pool import across_processes
 from projections.runner import Logged, collector_paused
 from projections.running import RunningPage, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
@@ -53,9 +55,13 @@ class LiveStatements:
     name = "statements"
     tables: tuple[Table, ...] = (live_statements, running_totals, stale_statements, stale_causes)
 
-    def __init__(self, plan_for: PlanFor, clock: Callable[[], datetime]) -> None:
+    def __init__(self, plan_for: PlanFor, clock: Callable[[], datetime], *,
+                 reading: str | None = None, processes: int = 1) -> None:
         self.plan_for = plan_for
         self.clock = clock
+        # After a bulk load, the recomputation is spread over `processes` processes reading
+        # through the database URL `reading` (projections/pool.py).
+        self.reading, self.processes = reading, processes
         # Each period's roster and targets as of `_decided_through`, kept across pages until a
         # page brings a decision or does not follow on (another process applied pages between).
         self._decisions: dict[str, LedgerView] = {}
@@ -120,8 +126,7 @@ class LiveStatements:
         holds what the facts table holds (this process applied the last page), else read afresh
         (another process applied pages, or they were applied in bulk). Reading them took two
         thirds of a recomputation of 20 reps: the roster and targets of 1,000 reps."""
-        position = conn.execute(select(projection_positions.c.position).where(
-            projection_positions.c.name == FactsProjection.name)).scalar_one()
+        position = _facts_position(conn)
         if position != self._decided_through:
             self._decisions, self._decided_through = {}, position
         return self._cached_decisions(conn)
@@ -141,7 +146,8 @@ class LiveStatements:
     def settle_steps(self, engine: Engine, reps_per_step: int = SETTLE_REPS) -> Iterator[int]:
         """Recompute the stale statements period by period, a few whole teams (about
         `reps_per_step` reps) per transaction, yielding after each (how many reps it settled) so a
-        caller can publish in between."""
+        caller can publish in between. After a bulk load the groups are computed in several
+        processes and written here one by one, while no page comes in between."""
         with engine.connect() as conn:
             pending = defaultdict(set)
             for rep, period in conn.execute(select(stale_statements)):
@@ -153,30 +159,88 @@ class LiveStatements:
                 continue  # computed once a plan is published
             with engine.connect() as conn:  # to group the reps by team
                 teams = self._settled_decisions(conn)(period).teams
-            for group in team_groups(reps, teams, reps_per_step):
+            groups = list(team_groups(reps, teams, reps_per_step))
+            if self.bulk and self.reading and self.processes > 1 and len(groups) > 1:
+                groups = yield from self._spread(engine, period, plan, groups)
+            for group in groups:
                 self._recompute(engine, period, plan, group)
                 yield len(group)
+
+    def _spread(self, engine: Engine, period: Period, plan: Plan, groups: list[list[str]]
+                ) -> Generator[int, None, list[list[str]]]:
+        """Compute the groups in other processes, reading the ledger as of now, and write each
+        here; return the groups left when a page was applied in between (another process
+        recorded facts), which are then recomputed one by one."""
+        assert self.reading is not None
+        with engine.connect() as conn:
+            through = _facts_position(conn)
+            work = Recomputation(period, plan, self._settled_decisions(conn)(period), through)
+        computed = across_processes(self.reading, min(self.processes, len(groups)), work,
+                                    recomputed, groups)
+        for done, (group, (members, rows)) in enumerate(zip(groups, computed, strict=True)):
+            with engine.begin() as conn:
+                _serialise_settling(conn)
+                if _facts_position(conn) != through:
+                    computed.close()
+                    return groups[done:]
+                self._store(conn, period, group, members, rows, work.decisions.teams)
+            yield len(group)
+        return []
 
     def _recompute(self, engine: Engine, period: Period, plan: Plan, reps: list[str]) -> None:
         with engine.begin() as conn:
             _serialise_settling(conn)
-            with collector_paused():
-                decisions = self._settled_decisions(conn)(period)  # as of this transaction
-                view = load_view(conn, period, reps, decisions=decisions)
-                # A rep's sales move the team bonus of every member of the team.
-                members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
-                computed = calculate_with_totals(view, plan, members)
-            conn.execute(delete(live_statements).where(
-                live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
-            conn.execute(live_statements.insert(), [summary_row(s) for s, _ in computed])
-            replace_totals(conn, {(s.rep_id, s.period) for s, _ in computed},
-                           {(s.rep_id, s.period): totals for s, totals in computed})
-            causes = _with_team_causes(_causes(conn, period, reps), view.teams, members, period)
-            record_score_updates(conn, {(s.rep_id, s.period): standing_of(s) for s, _ in computed},
-                                 causes, self.clock())
-            for table in (stale_statements, stale_causes):
-                conn.execute(delete(table).where(
-                    table.c.period == period.name, table.c.rep_id.in_(reps)))
+            decisions = self._settled_decisions(conn)(period)  # as of this transaction
+            members, rows = recomputed(conn, Recomputation(period, plan, decisions), reps)
+            self._store(conn, period, reps, members, rows, decisions.teams)
+
+    def _store(self, conn: Connection, period: Period, reps: list[str], members: list[str],
+               rows: list[Recomputed], teams: dict[str, str]) -> None:
+        """Write the recomputed statements of `members` (the stale `reps`, widened to their
+        teams under a team bonus), their totals and score updates; the reps are stale no more."""
+        conn.execute(delete(live_statements).where(
+            live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
+        conn.execute(live_statements.insert(), [row for row, _, _ in rows])
+        keys = [(row["rep_id"], row["period"]) for row, _, _ in rows]
+        replace_totals(conn, set(keys), {key: totals for key, (_, totals, _) in zip(
+            keys, rows, strict=True)})
+        causes = _with_team_causes(_causes(conn, period, reps), teams, members, period)
+        record_score_updates(conn, {key: standing for key, (_, _, standing) in zip(
+            keys, rows, strict=True)}, causes, self.clock())
+        for table in (stale_statements, stale_causes):
+            conn.execute(delete(table).where(
+                table.c.period == period.name, table.c.rep_id.in_(reps)))
+
+
+Recomputed = tuple[dict[str, Any], RunningTotals, Standing]  # live_statements row, totals, figures
+
+
+@dataclass(frozen=True)
+class Recomputation:
+    """What recomputing a period's stale statements shares: the period, its plan, its roster and
+    targets, and (spread over processes) the last ledger position read."""
+
+    period: Period
+    plan: Plan
+    decisions: LedgerView
+    through: int | None = None
+
+
+def recomputed(conn: Connection, work: Recomputation, reps: list[str]
+               ) -> tuple[list[str], list[Recomputed]]:
+    """The statements of the stale reps, and of their teammates under a team bonus (a rep's
+    sales move the bonus of every member of the team): who was recomputed, and what to store."""
+    with collector_paused():
+        view = load_view(conn, work.period, reps, decisions=work.decisions, through=work.through)
+        members = sorted(widen_to_teams(view, reps)) if work.plan.team_bonus else reps
+        return members, [(summary_row(statement), totals, standing_of(statement))
+                         for statement, totals in calculate_with_totals(view, work.plan, members)]
+
+
+def _facts_position(conn: Connection) -> int:
+    """The last ledger position the facts table holds."""
+    return int(conn.execute(select(projection_positions.c.position).where(
+        projection_positions.c.name == FactsProjection.name)).scalar_one())
 
 
 def _serialise_settling(conn: Connection) -> None:
