@@ -35,7 +35,6 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     the last ledger position read: several readers of one period agree on what they see."""
     skeleton = decisions or load_decisions(conn, period, known_at, through,
                                            reps if with_teams else None)
-    roster, targets = skeleton.roster, skeleton.targets
     if reps is not None and with_teams:
         reps = widen_to_teams(skeleton, reps)
     column = facts.c.quarter if period.is_quarter else facts.c.month
@@ -65,8 +64,9 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at,
                                                through)
                        if row.position not in in_period]
-    return LedgerView(
-        period=period, roster=roster, targets=targets, known_at=known_at,
+    if (skeleton.period, skeleton.known_at) != (period, known_at):
+        raise ValueError("decisions: read for another period or known_at than the view's")
+    return skeleton.with_facts(
         adjustments=_adjustments(conn, period, reps, known_at, through),
         deals=_recorded([*by_type["deal.closed"], *older]),
         deliveries=_recorded(by_type["deal.delivered"]),

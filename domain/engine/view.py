@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domain.adjustments import AdjustmentPosted
 from domain.facts import (
@@ -109,6 +109,22 @@ class LedgerView:
             if decision.period == self.period.name and self.known(decision.recorded_at):
                 found.setdefault((decision.scope, decision.metric), []).append(decision)
         return found
+
+    def with_facts(self, **facts: Any) -> LedgerView:
+        """A view of the same period, roster, targets and `known_at` holding `facts` (deals=…,
+        renewals=…): what derives from the decisions alone (teams, members, the target decisions
+        by scope) is handed over as this view derived it, not derived again for every group of
+        reps a pass or a recomputation states with the same decisions."""
+        if facts.keys() & DECISION_FIELDS:
+            raise ValueError(f"with_facts: {sorted(facts.keys() & DECISION_FIELDS)} are decisions")
+        view = replace(self, **facts)
+        for name in DERIVED_FROM_DECISIONS:  # cached properties: derived here once, shared
+            view.__dict__[name] = getattr(self, name)
+        return view
+
+
+DECISION_FIELDS = frozenset({"period", "targets", "roster", "known_at"})
+DERIVED_FROM_DECISIONS = ("teams", "members", "decisions")
 
 
 def known_facts(view: LedgerView, facts: Iterable[Recorded[P]]) -> list[Recorded[P]]:
