@@ -85,24 +85,21 @@ def _save_naively(ledger: Any, line: bytes) -> None:
     from the store for a delivery or cancellation, a key claim for a deal's fact) and saved."""
     from domain.aggregates import (
         AGGREGATE_FOR_TYPE,
-        Deal,
+        LIFECYCLE_EVENT,
         KeyClaim,
+        created_id,
         deal_id_of,
         envelope_fields,
-        fact_id,
     )
     from domain.envelope import LIFECYCLE_TYPES, decode_event
 
     envelope, at = decode_event(line), ledger.clock()
     if envelope.type in LIFECYCLE_TYPES:
         deal = ledger.repository.get(deal_id_of(envelope.data()["deal_id"]))
-        deal.trigger_event(Deal.Delivered if envelope.type == "deal.delivered" else Deal.Cancelled,
-                           timestamp=at, **envelope_fields(envelope))
+        deal.trigger_event(LIFECYCLE_EVENT[envelope.type], timestamp=at, **envelope_fields(envelope))
         changed = [deal]
     else:
-        aggregate_id = (deal_id_of(envelope.data()["deal_id"]) if envelope.type == "deal.closed"
-                        else fact_id(envelope.key))
-        changed = [AGGREGATE_FOR_TYPE[envelope.type].record(envelope, aggregate_id, at)]
+        changed = [AGGREGATE_FOR_TYPE[envelope.type].record(envelope, created_id(envelope), at)]
     if envelope.type.startswith("deal."):
         changed.append(KeyClaim.claim(envelope, at))
     ledger.save(*changed)

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.envelope import Envelope
+from domain.facts import DealClosed
 
 NAMESPACE = uuid5(NAMESPACE_URL, "perfledger")
 
@@ -20,6 +21,14 @@ def fact_id(key: str) -> UUID:
 def deal_id_of(deal_id: str) -> UUID:
     """The aggregate id of a deal: one deal per business deal id."""
     return uuid5(NAMESPACE, f"deal:{deal_id}")
+
+
+def created_id(envelope: Envelope) -> UUID:
+    """The id of the aggregate a fact or decision creates: its deal's for a deal's close (one
+    deal per deal id), else its own from its idempotency key."""
+    if isinstance(envelope.payload, DealClosed):
+        return deal_id_of(envelope.payload.deal_id)
+    return fact_id(envelope.key)
 
 
 def rejection_id(digest: str) -> UUID:
@@ -171,6 +180,10 @@ AGGREGATE_FOR_TYPE: dict[str, type[RecordedFact]] = {
     "target.set": Target,
     "roster.assigned": RosterAssignment,
 }
+
+# The event a delivery or cancellation appends to its deal.
+LIFECYCLE_EVENT: dict[str, type[Deal.Delivered]] = {
+    "deal.delivered": Deal.Delivered, "deal.cancelled": Deal.Cancelled}
 
 CREATION_EVENT: dict[type[RecordedFact], type[RecordedFact.Recorded]] = {
     RecordedFact: RecordedFact.Recorded,

@@ -14,9 +14,10 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.aggregates import (
     AGGREGATE_FOR_TYPE,
-    Deal,
+    LIFECYCLE_EVENT,
     KeyClaim,
     Rejection,
+    created_id,
     deal_id_of,
     envelope_fields,
     fact_id,
@@ -153,7 +154,7 @@ class BatchIntake:
     def _record(self, envelope: Envelope) -> str:
         if envelope.type in LIFECYCLE_TYPES or isinstance(envelope.payload, DealClosed):
             return self._record_in_deal(envelope)
-        return self._record_fact(envelope, fact_id(envelope.key))
+        return self._record_fact(envelope)
 
     def _record_in_deal(self, envelope: Envelope) -> str:
         """Deal facts live in the deal's aggregate; a claim keeps their key from being reused."""
@@ -161,17 +162,18 @@ class BatchIntake:
         claim = self._existing(claim_id)
         if claim is not None:
             return claim.compare(envelope)
-        if isinstance(envelope.payload, DealClosed):
-            outcome = self._record_fact(envelope, deal_id_of(envelope.payload.deal_id))
-        else:
+        if envelope.type in LIFECYCLE_TYPES:
             outcome = self._record_lifecycle(envelope)
+        else:
+            outcome = self._record_fact(envelope)
         if outcome == "accepted":
             self.recording.create(KeyClaim, claim_id, {
                 "key": envelope.key, "content_hash": envelope.content_hash})
             self.known[claim_id] = Known(envelope.key, envelope.content_hash)
         return outcome
 
-    def _record_fact(self, envelope: Envelope, aggregate_id: UUID) -> str:
+    def _record_fact(self, envelope: Envelope) -> str:
+        aggregate_id = created_id(envelope)
         existing = self._existing(aggregate_id)
         if existing is not None:
             return existing.compare(envelope)
@@ -191,8 +193,7 @@ class BatchIntake:
         if status == "new":
             deal.version += 1
             deal.lifecycle[envelope.type] = (envelope.key, envelope.content_hash)
-            event_class = Deal.Delivered if envelope.type == "deal.delivered" else Deal.Cancelled
-            self.recording.append(event_class, aggregate_id, deal.version,
+            self.recording.append(LIFECYCLE_EVENT[envelope.type], aggregate_id, deal.version,
                                   envelope_fields(envelope))
             return "accepted"
         return status

@@ -201,12 +201,12 @@ class LiveStatements:
         conn.execute(delete(live_statements).where(
             live_statements.c.period == period.name, live_statements.c.rep_id.in_(members)))
         conn.execute(live_statements.insert(), [row for row, _, _ in rows])
-        keys = [(row["rep_id"], row["period"]) for row, _, _ in rows]
-        replace_totals(conn, set(keys), {key: totals for key, (_, totals, _) in zip(
-            keys, rows, strict=True)})
+        by_key = {(row["rep_id"], row["period"]): (totals, standing)
+                  for row, totals, standing in rows}
+        replace_totals(conn, set(by_key), {key: totals for key, (totals, _) in by_key.items()})
         causes = _with_team_causes(_causes(conn, period, reps), teams, members, period)
-        record_score_updates(conn, {key: standing for key, (_, _, standing) in zip(
-            keys, rows, strict=True)}, causes, self.clock())
+        record_score_updates(conn, {key: standing for key, (_, standing) in by_key.items()},
+                             causes, self.clock())
         for table in (stale_statements, stale_causes):
             conn.execute(delete(table).where(
                 table.c.period == period.name, table.c.rep_id.in_(reps)))

@@ -15,16 +15,17 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.aggregates import (
     AGGREGATE_FOR_TYPE,
+    LIFECYCLE_EVENT,
     Deal,
     KeyClaim,
     Rejection,
+    created_id,
     deal_id_of,
     envelope_fields,
     fact_id,
     rejection_id,
 )
 from domain.envelope import LIFECYCLE_TYPES, Envelope, decode_event
-from domain.facts import DealClosed
 from domain.ledger import Ledger
 from domain.recording import Recording
 from tests.builders import (
@@ -65,13 +66,12 @@ def the_eventsourcing_way(found: list[Envelope]) -> list[StoredEvent]:
     for envelope in found:
         if envelope.type in LIFECYCLE_TYPES:
             closed = aggregates[deal_id_of(envelope.data()["deal_id"])]
-            closed.trigger_event(Deal.Delivered if envelope.type == "deal.delivered"
-                               else Deal.Cancelled, timestamp=AT, **envelope_fields(envelope))
+            closed.trigger_event(LIFECYCLE_EVENT[envelope.type], timestamp=AT,
+                                 **envelope_fields(envelope))
         else:
-            cls = AGGREGATE_FOR_TYPE[envelope.type]
-            aggregate_id = (deal_id_of(envelope.payload.deal_id)
-                            if isinstance(envelope.payload, DealClosed) else fact_id(envelope.key))
-            aggregates[aggregate_id] = cls.record(envelope, aggregate_id, AT)
+            aggregate_id = created_id(envelope)
+            aggregates[aggregate_id] = AGGREGATE_FOR_TYPE[envelope.type].record(
+                envelope, aggregate_id, AT)
         if envelope.type.startswith("deal."):
             aggregates[fact_id(envelope.key)] = KeyClaim.claim(envelope, AT)
     rejection = Rejection._create(Rejection.Recorded, id=rejection_id("r"), timestamp=AT,
@@ -86,12 +86,10 @@ def the_recording_way(found: list[Envelope]) -> list[StoredEvent]:
         if envelope.type in LIFECYCLE_TYPES:
             deal_id = deal_id_of(envelope.data()["deal_id"])
             versions[deal_id] += 1
-            recording.append(Deal.Delivered if envelope.type == "deal.delivered"
-                             else Deal.Cancelled, deal_id, versions[deal_id],
+            recording.append(LIFECYCLE_EVENT[envelope.type], deal_id, versions[deal_id],
                              envelope_fields(envelope))
         else:
-            aggregate_id = (deal_id_of(envelope.payload.deal_id)
-                            if isinstance(envelope.payload, DealClosed) else fact_id(envelope.key))
+            aggregate_id = created_id(envelope)
             versions[aggregate_id] = 1
             recording.create(AGGREGATE_FOR_TYPE[envelope.type], aggregate_id,
                              envelope_fields(envelope))
