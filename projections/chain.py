@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Row, Table, inspect, select
 
 from domain.chain import GENESIS, link, link_from_digest, state_digest
 from projections.runner import Logged
-from projections.tables import event_chain, projection_positions
+from projections.tables import append_rows, event_chain, projection_positions
 
 CHAIN = "event-chain"
 PAGE_SIZE = 5000
@@ -44,8 +44,7 @@ class EventChainProjection:
             rows.append({"position": logged.position, "originator_id": str(stored.originator_id),
                          "originator_version": stored.originator_version, "topic": stored.topic,
                          "state_sha256": digest, "link": previous})
-        if rows:
-            conn.execute(event_chain.insert(), rows)
+        append_rows(conn, event_chain, rows)
 
     def settle(self, engine: Engine) -> None:
         """Nothing deferred: links are final when written."""

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Table, select
 from domain.money import money_text
 from domain.periods import Period, periods_of
 from projections.runner import Logged
-from projections.tables import collaboration_edges, facts
+from projections.tables import append_rows, collaboration_edges, facts
 
 
 class CollaborationProjection:
@@ -38,8 +38,7 @@ class CollaborationProjection:
                       "helper_id": credit["rep_id"], "role": credit["role"],
                       "credited": str(Decimal(data["amount"]) * Decimal(credit["split"]))}
                      for credit in data["credits"] if credit["role"] != "owner"]
-        if rows:
-            conn.execute(collaboration_edges.insert(), rows)
+        append_rows(conn, collaboration_edges, rows)
 
     def settle(self, engine: Engine) -> None:
         """Nothing deferred."""

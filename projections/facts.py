@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table
 from domain.aggregates import Rejection
 from domain.periods import periods_of
 from projections.runner import Logged
-from projections.tables import fact_reps, facts, rejects
+from projections.tables import append_rows, fact_reps, facts, rejects
 
 
 def recorded_text(event: Any) -> str:
@@ -56,8 +56,7 @@ class FactsProjection:
                 rep_rows += [{"position": logged.position, "rep_id": rep, "role": role}
                              for rep, role in named_reps(event.kind, event.data)]
         for table, rows in ((facts, fact_rows), (fact_reps, rep_rows), (rejects, reject_rows)):
-            if rows:
-                conn.execute(table.insert(), rows)
+            append_rows(conn, table, rows)
 
     def settle(self, engine: Engine) -> None:
         """Nothing deferred: rows are final when written."""

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from domain.engine.running import Standing
 from domain.money import decimal_text, money_text, to_ratio
-from projections.tables import pairs_among, score_heads, score_updates
+from projections.tables import append_rows, pairs_among, score_heads, score_updates
 
 SCHEMA = "perfledger.score-update/v1"
 MAX_CAUSES = 100
@@ -62,6 +62,5 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
         conn.execute(update(score_heads).where(
             score_heads.c.rep_id == bindparam("key_rep"),
             score_heads.c.period == bindparam("key_period")), moved_heads)
-    if rows:
-        conn.execute(score_updates.insert(), rows)
+    append_rows(conn, score_updates, rows)
     return len(rows)

@@ -33,6 +33,7 @@ from projections.runner import Logged, collector_paused
 from projections.running import RunningPage, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
+    append_rows,
     chunks,
     fact_reps,
     facts,
@@ -109,7 +110,7 @@ class LiveStatements:
             stale = sorted({(c["rep_id"], c["period"]) for c in causes})
             conn.execute(insert_ignoring_duplicates(conn, stale_statements),
                          [{"rep_id": rep, "period": period} for rep, period in stale])
-            conn.execute(stale_causes.insert(), causes)
+            append_rows(conn, stale_causes, causes)
 
     def _decisions_for(self, conn: Connection, events: Sequence[Logged]
                        ) -> Callable[[Period], LedgerView]:
