@@ -45,7 +45,7 @@ from projections.loader import (
 )
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
-from projections.tables import chunks, facts, pairs_among, running_totals
+from projections.tables import append_rows, chunks, facts, pairs_among, running_totals
 
 Key = tuple[str, str]  # (rep_id, period)
 Step = Callable[[RunningTotals, Plan, Key], RunningTotals | None]
@@ -373,12 +373,11 @@ def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
 
 def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
     """Delete the stored totals of `keys`, then store `rows`."""
-    for condition in _among(keys):
+    for condition in _among(keys | set(rows)):
         conn.execute(delete(running_totals).where(condition))
-    if rows:
-        conn.execute(running_totals.insert(), [
-            {"rep_id": rep, "period": period, "team_id": totals.team_id,
-             "totals": _encoded(totals)} for (rep, period), totals in sorted(rows.items())])
+    append_rows(conn, running_totals, [
+        {"rep_id": rep, "period": period, "team_id": totals.team_id, "totals": _encoded(totals)}
+        for (rep, period), totals in sorted(rows.items())])
 
 
 def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from domain.engine.running import Standing
 from domain.money import decimal_text, money_text, to_ratio
-from projections.tables import append_rows, pairs_among, score_heads, score_updates
+from projections.tables import append_rows, merge_rows, pairs_among, score_heads, score_updates
 
 SCHEMA = "perfledger.score-update/v1"
 MAX_CAUSES = 100
@@ -39,7 +39,6 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
                                           score_heads.c.period, score_heads.c.rep_id)
              for row in conn.execute(select(score_heads).where(condition))}
     rows: list[dict[str, Any]] = []
-    new_heads: list[dict[str, Any]] = []
     moved_heads: list[dict[str, Any]] = []
     for key in keys:
         shown = figures(standings[key])
@@ -53,14 +52,7 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
                    "computed_at": computed_at.isoformat().replace("+00:00", "Z")}
         rows.append({"rep_id": key[0], "period": key[1], "seq": seq,
                      "payload": orjson.dumps(payload).decode()})
-        head_row = {"key_rep": key[0], "key_period": key[1], "seq": seq, "digest": digest}
-        (new_heads if head is None else moved_heads).append(head_row)
-    if new_heads:
-        conn.execute(score_heads.insert().values(
-            rep_id=bindparam("key_rep"), period=bindparam("key_period")), new_heads)
-    if moved_heads:
-        conn.execute(update(score_heads).where(
-            score_heads.c.rep_id == bindparam("key_rep"),
-            score_heads.c.period == bindparam("key_period")), moved_heads)
+        moved_heads.append({"rep_id": key[0], "period": key[1], "seq": seq, "digest": digest})
+    merge_rows(conn, score_heads, moved_heads, replacing=True)
     append_rows(conn, score_updates, rows)
     return len(rows)

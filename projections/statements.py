@@ -37,8 +37,8 @@ from projections.tables import (
     chunks,
     fact_reps,
     facts,
-    insert_ignoring_duplicates,
     live_statements,
+    merge_rows,
     projection_positions,
     running_totals,
     stale_causes,
@@ -108,8 +108,8 @@ class LiveStatements:
             running.save(self.clock())
         if causes:
             stale = sorted({(c["rep_id"], c["period"]) for c in causes})
-            conn.execute(insert_ignoring_duplicates(conn, stale_statements),
-                         [{"rep_id": rep, "period": period} for rep, period in stale])
+            merge_rows(conn, stale_statements,
+                       [{"rep_id": rep, "period": period} for rep, period in stale], replacing=False)
             append_rows(conn, stale_causes, causes)
 
     def _decisions_for(self, conn: Connection, events: Sequence[Logged]

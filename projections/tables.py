@@ -46,6 +46,33 @@ def append_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
             copy.write_row([row[column] for column in columns])
 
 
+def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
+               replacing: bool) -> None:
+    """Insert `rows` (each with the same keys) into `table`; a row whose primary key is already
+    there replaces it when `replacing`, else is skipped. On PostgreSQL the rows go as one
+    statement over arrays, one per column (one query text whatever the count, so prepared once),
+    instead of a pipelined statement per row."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    key = [column.name for column in table.primary_key.columns]
+    if conn.dialect.name != "postgresql":
+        statement = sqlite.insert(table)
+        conn.execute(statement.on_conflict_do_update(index_elements=key, set_={
+            column: statement.excluded[column] for column in columns if column not in key})
+            if replacing else statement.on_conflict_do_nothing(), rows)
+        return
+    arrays = ", ".join(f"CAST(:{column} AS {table.c[column].type.compile(conn.dialect)}[])"
+                       for column in columns)
+    listed = ", ".join(f'"{column}"' for column in columns)
+    settled = ", ".join(f'"{column}" = EXCLUDED."{column}"' for column in columns
+                        if column not in key)
+    on_conflict = (f"DO UPDATE SET {settled}" if replacing and settled else "DO NOTHING")
+    conn.execute(text(f'INSERT INTO "{table.name}" ({listed}) SELECT * FROM unnest({arrays}) '
+                      f'ON CONFLICT ({", ".join(key)}) {on_conflict}'),
+                 {column: [row[column] for row in rows] for column in columns})
+
+
 def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
     """An INSERT into `table` that skips rows whose key is already there (both backends)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
