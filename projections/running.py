@@ -217,28 +217,38 @@ class RunningPage:
         for key, totals in self.stored.items():
             before[(key[1], totals.team_id)][key] = totals
         standings: dict[Key, Standing] = {}
+        moving: dict[tuple[str, str | None], tuple[Decimal, list[Key]]] = {}
         for key in sorted(changed):
             totals, plan = current[key], self.plans[key[1]]
             assert plan is not None
-            mates = {key: totals}
-            if plan.team_bonus and totals.team_id is not None:
-                mates = teams[(key[1], totals.team_id)]
-                if len(mates) != totals.team_size:
-                    continue  # a teammate awaits recomputation, which publishes
-            revenue = sum((t.credited for t in mates.values()), Decimal(0))
-            was = before.get((key[1], totals.team_id), {})
-            revenue_before = (sum((t.credited for t in was.values()), Decimal(0))
-                              if was.keys() == mates.keys() else None)
-            for mate, mate_totals in sorted(mates.items()):
-                if mate != key and mate not in changed and revenue_before is not None and (
-                        _team_bonus(plan, revenue_before, mate_totals)
-                        == _team_bonus(plan, revenue, mate_totals)):
-                    continue  # its figures are those last published
+            team = (key[1], totals.team_id)
+            if not plan.team_bonus or totals.team_id is None:
+                standings[key] = standing(totals, plan, totals.credited)
+                continue
+            if len(teams[team]) != totals.team_size:
+                continue  # a teammate awaits recomputation, which publishes
+            if team not in moving:
+                moving[team] = _moving(plan, teams[team], before.get(team, {}), changed)
+            revenue, mates = moving[team]
+            for mate in mates:  # the key among them, and teammates whose bonus moved
                 if mate not in standings:
-                    standings[mate] = standing(mate_totals, plan, revenue)
+                    standings[mate] = standing(teams[team][mate], plan, revenue)
                 if mate != key:
                     causes[mate] = [*causes.get(mate, []), *causes[key]]
         return standings
+
+
+def _moving(plan: Plan, mates: dict[Key, RunningTotals], was: dict[Key, RunningTotals],
+            changed: set[Key]) -> tuple[Decimal, list[Key]]:
+    """A team's credited revenue, and its members whose figures are to be published: the
+    changed ones, and those whose team bonus the team's new revenue moves (every member when
+    the team's members differ from those stored before the page)."""
+    revenue = sum((t.credited for t in mates.values()), Decimal(0))
+    if was.keys() != mates.keys():
+        return revenue, sorted(mates)
+    revenue_before = sum((t.credited for t in was.values()), Decimal(0))
+    return revenue, sorted(mate for mate, totals in mates.items() if mate in changed or (
+        _team_bonus(plan, revenue_before, totals) != _team_bonus(plan, revenue, totals)))
 
 
 def _team_bonus(plan: Plan, team_revenue: Decimal, totals: RunningTotals) -> Decimal | None:
