@@ -244,3 +244,30 @@ def test_rejects_are_kept_verbatim_with_the_reason(system: System) -> None:
     assert sorted((row["raw"].encode(), row["reason"], row["line"]) for row in stored) == sorted(
         (r.raw.encode(), r.reason, r.origin) for r in report.rejected)
     assert count_rows(system.engine, facts) == 0
+
+
+@pytest.mark.timeout(120)
+def test_a_batch_too_large_for_one_transaction_is_recorded_in_halves(system: System) -> None:
+    """A batch whose events pass the per-transaction limit is recorded in halves, one after the
+    other: a delivery in the second half finds its deal closed in the first, a repeat of the
+    close is a duplicate, and every one of 600 rejected lines of 20 KB is kept (12 MB in one
+    insert once hung PostgreSQL's store for good)."""
+    system.ledger.publish_plan(DELIVERY_PLAN)
+    junk = [Incoming(f'{{"junk": "{n:04d}{"x" * 20_000}"}}'.encode(), f"junk:{n}")
+            for n in range(600)]
+    opening = incoming([target("rep:alice", "200000.00"), deal("D1", "2026-07-10", "80000.00")])
+    closing = incoming([delivery("D1", "2026-08-01"), deal("D1", "2026-07-10", "80000.00")])
+
+    report = system.ledger.record_facts([*opening, *junk, *closing])
+    system.runner.catch_up()
+
+    assert (len(report.accepted), report.duplicates, len(report.rejected)) == (3, 1, 600)
+    assert report.accepted[-1] == "crm/delivered-D1"
+    with system.engine.connect() as conn:
+        stored = stored_rejects(conn)
+    assert sorted(row["raw"] for row in stored) == sorted(line.text() for line in junk)
+    assert count_rows(system.engine, facts) == 3
+    shown = system.statement(Period.parse(QUARTER), "alice")
+    assert shown.credited_revenue == Decimal("80000.00")
+    assert [line.kind for line in shown.lines].count("delivery_bonus") == 1
+    assert_live_statements_are_current(system)
