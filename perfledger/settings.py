@@ -10,7 +10,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///perfledger.db"
     default_currency: str = "USD"
-    ingest_batch_size: int = 1000
+    ingest_batch_size: int = 4000  # lines per store transaction (and per page) of a file's ingest
     projection_page_size: int = 1000
     statement_processes: int = 0  # processes stating a whole period (replay, close); 0: one per CPU
 
