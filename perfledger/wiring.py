@@ -140,9 +140,10 @@ class System:
     def ingest(self, items: Iterable[Incoming],
                on_batch: Callable[[int], None] | None = None) -> IngestReport:
         """Record inbound lines in batches, bringing the read models up to date after each, in
-        bulk: statements are recomputed, and their score updates written, once at the end."""
+        bulk: statements are recomputed, and their score updates written, once at the end; each
+        batch is applied as one page."""
         report = IngestReport()
-        with self.runner.in_bulk():
+        with self.runner.in_bulk(page_size=self.settings.ingest_batch_size):
             for batch in batched(items, self.settings.ingest_batch_size):
                 report.add(self.ledger.record_facts(batch))
                 self.runner.catch_up(settle=False)
