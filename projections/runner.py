@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, select, text, update
 
-from projections.tables import insert_ignoring_duplicates, metadata, projection_positions
+from projections.tables import merge_rows, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
 
@@ -60,9 +60,9 @@ class ProjectionRunner:
             for table in metadata.sorted_tables:  # indexes added since a store was created
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
-            for projection in self.projections:
-                conn.execute(insert_ignoring_duplicates(conn, projection_positions),
-                             {"name": projection.name, "position": 0})
+            merge_rows(conn, projection_positions, [
+                {"name": projection.name, "position": 0} for projection in self.projections],
+                replacing=False)
         self._ready = True
 
     def catch_up(self, *, settle: bool = True) -> int:

@@ -39,7 +39,7 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
                                           score_heads.c.period, score_heads.c.rep_id)
              for row in conn.execute(select(score_heads).where(condition))}
     rows: list[dict[str, Any]] = []
-    moved_heads: list[dict[str, Any]] = []
+    head_rows: list[dict[str, Any]] = []
     for key in keys:
         shown = figures(standings[key])
         digest = hashlib.sha256(orjson.dumps(shown, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -52,7 +52,7 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
                    "computed_at": computed_at.isoformat().replace("+00:00", "Z")}
         rows.append({"rep_id": key[0], "period": key[1], "seq": seq,
                      "payload": orjson.dumps(payload).decode()})
-        moved_heads.append({"rep_id": key[0], "period": key[1], "seq": seq, "digest": digest})
-    merge_rows(conn, score_heads, moved_heads, replacing=True)
+        head_rows.append({"rep_id": key[0], "period": key[1], "seq": seq, "digest": digest})
+    merge_rows(conn, score_heads, head_rows, replacing=True)
     append_rows(conn, score_updates, rows)
     return len(rows)

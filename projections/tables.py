@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 metadata = MetaData()
 
@@ -72,11 +72,6 @@ def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *
                       f'ON CONFLICT ({", ".join(key)}) {on_conflict}'),
                  {column: [row[column] for row in rows] for column in columns})
 
-
-def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
-    """An INSERT into `table` that skips rows whose key is already there (both backends)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 projection_positions = Table(
     "projection_positions", metadata,
