@@ -67,7 +67,10 @@ class CreditedSale(Payload):
 
     def split_of(self, rep_id: str) -> Decimal:
         """The rep's split of this sale, zero when not credited."""
-        return next((c.split for c in self.credits if c.rep_id == rep_id), Decimal(0))
+        for credit in self.credits:
+            if credit.rep_id == rep_id:
+                return credit.split
+        return Decimal(0)
 
     @property
     def owner(self) -> str:

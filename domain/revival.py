@@ -22,12 +22,12 @@ STORED_PAYLOADS: dict[str, type[Payload]] = {**PAYLOAD_TYPES, ADJUSTMENT_TYPE: A
 M = TypeVar("M", bound=BaseModel)
 
 
-def _built(model: type[M], values: dict[str, Any]) -> M:
+def _built(model: type[M], values: dict[str, Any], given: set[str] | None = None) -> M:
     """The model instance holding `values` as given (what `model_construct` does, without its
-    per-call look-ups of the model's fields)."""
+    per-call look-ups of the model's fields); `given` are the fields set (all by default)."""
     instance = model.__new__(model)
     object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values) if given is None else given)
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
@@ -70,9 +70,7 @@ class Reviver:
                 given.add(name)
             elif default is not PydanticUndefined:
                 values[name] = default
-        payload = _built(self.model, values)
-        object.__setattr__(payload, "__pydantic_fields_set__", given)
-        return payload
+        return _built(self.model, values, given)
 
 
 REVIVERS = {kind: Reviver(model) for kind, model in STORED_PAYLOADS.items()}

@@ -18,7 +18,7 @@ from perfledger.wiring import System
 from projections.chain import check_chain
 from projections.loader import load_decisions, load_view
 from projections.runner import collector_paused
-from projections.tables import chunks, disputes, facts, issued_statements
+from projections.tables import among, disputes, facts, issued_statements
 
 
 def explain(system: System, period: Period, rep_id: str, version: int | None = None,
@@ -124,12 +124,12 @@ def _sources(conn: Any, lines: list[dict[str, Any]]) -> dict[tuple[str, str], di
     up by event id, then matched on source too)."""
     keys = {(line["source"], line["event_id"]) for line in lines if line.get("event_id")}
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for chunk in chunks(sorted({event_id for _, event_id in keys})):
-        query = select(facts.c.type, facts.c.event_id, facts.c.source, facts.c.time,
-                       facts.c.recorded_at, facts.c.data).where(facts.c.event_id.in_(chunk))
-        for kind, event_id, source, time, recorded_at, data in conn.execute(query):
-            if (source, event_id) in keys:
-                found[(source, event_id)] = {
-                    "type": kind, "id": event_id, "source": source, "time": time,
-                    "recorded_at": recorded_at, "data": orjson.loads(data)}
+    query = select(facts.c.type, facts.c.event_id, facts.c.source, facts.c.time,
+                   facts.c.recorded_at, facts.c.data).where(
+        among(conn, facts.c.event_id, {event_id for _, event_id in keys}))
+    for kind, event_id, source, time, recorded_at, data in conn.execute(query):
+        if (source, event_id) in keys:
+            found[(source, event_id)] = {
+                "type": kind, "id": event_id, "source": source, "time": time,
+                "recorded_at": recorded_at, "data": orjson.loads(data)}
     return found

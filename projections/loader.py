@@ -16,7 +16,7 @@ from domain.envelope import PAYLOAD_TYPES
 from domain.periods import Period
 from domain.revival import revive
 from domain.targets import TargetDecision
-from projections.tables import chunks, fact_reps, facts
+from projections.tables import among, fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
@@ -49,9 +49,9 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
         deliveries = _known(select(*VIEW_COLUMNS).where(
             column == period.name, facts.c.type == "deal.delivered",
             facts.c.deal_id.in_(rep_deals)), known_at, through)
-        rows = [*conn.execute(query), *conn.execute(deliveries)]
+        rows = [*conn.execute(query).all(), *conn.execute(deliveries).all()]
     else:
-        rows = list(conn.execute(query))
+        rows = conn.execute(query).all()
     by_type: dict[str, list[Any]] = {kind: [] for kind in PAYLOAD_TYPES}
     for row in rows:
         by_type[row.type].append(row)
@@ -159,11 +159,8 @@ def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime
              through: int | None) -> list[Any]:
     if not deal_ids:
         return []
-    rows: list[Any] = []
-    for chunk in chunks(sorted(deal_ids)):
-        query = select(*VIEW_COLUMNS).where(facts.c.type == kind, facts.c.deal_id.in_(chunk))
-        rows += conn.execute(_known(query, known_at, through))
-    return rows
+    query = select(*VIEW_COLUMNS).where(facts.c.type == kind, among(conn, facts.c.deal_id, deal_ids))
+    return conn.execute(_known(query, known_at, through)).all()
 
 
 def _recorded(rows: Iterable[Any]) -> tuple[Recorded[Any], ...]:

@@ -45,7 +45,7 @@ from projections.loader import (
 )
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
-from projections.tables import append_rows, chunks, facts, pairs_among, running_totals
+from projections.tables import among, append_rows, facts, pairs_among, running_totals
 
 Key = tuple[str, str]  # (rep_id, period)
 Step = Callable[[RunningTotals, Plan, Key], RunningTotals | None]
@@ -367,7 +367,8 @@ def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
                ) -> list[tuple[Key, RunningTotals]]:
     """The stored totals of every member of the (period, team) pairs."""
     found: list[tuple[Key, RunningTotals]] = []
-    for condition in pairs_among(teams, running_totals.c.period, running_totals.c.team_id):
+    for condition in pairs_among(conn, teams, running_totals.c.period,
+                                 running_totals.c.team_id):
         found += _rows(conn, condition)
     return found
 
@@ -375,7 +376,7 @@ def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
 def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
     """The stored totals of `keys` and of every teammate of theirs in the same period."""
     found: dict[Key, RunningTotals] = {}
-    for condition in _among(keys):
+    for condition in _among(conn, keys):
         found.update(_rows(conn, condition))
     teams = {(key[1], totals.team_id) for key, totals in found.items()}
     return {**dict(_team_rows(conn, teams)), **found}
@@ -383,7 +384,7 @@ def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
 
 def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
     """Delete the stored totals of `keys`, then store `rows`."""
-    for condition in _among(keys | set(rows)):
+    for condition in _among(conn, keys | set(rows)):
         conn.execute(delete(running_totals).where(condition))
     append_rows(conn, running_totals, [
         {"rep_id": rep, "period": period, "team_id": totals.team_id, "totals": _encoded(totals)}
@@ -394,10 +395,11 @@ def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
     """Every recorded fact naming one of the deals (the page's own included), by deal id, in
     log order: a close's repeats, and what a delivery or complaint step needs of its deal."""
     found: dict[str, list[Any]] = defaultdict(list)
-    for chunk in chunks(deal_ids):
-        for row in conn.execute(select(*VIEW_COLUMNS).where(facts.c.deal_id.in_(chunk))
-                                .order_by(facts.c.position)):
-            found[row.deal_id].append(row)
+    if not deal_ids:
+        return found
+    for row in conn.execute(select(*VIEW_COLUMNS).where(among(conn, facts.c.deal_id, deal_ids))
+                            .order_by(facts.c.position)):
+        found[row.deal_id].append(row)
     return found
 
 
@@ -410,17 +412,17 @@ def forget_totals(conn: Connection, keys: set[Key]) -> None:
 
 def _delete_teams(conn: Connection, keys: set[Key], team_bonus_periods: set[str]) -> None:
     """Delete the stored totals of the keys' teammates in periods with a team bonus."""
-    for condition in _among(keys):
+    for condition in _among(conn, keys):
         teams = {(row.period, row.team_id) for row in conn.execute(
             select(running_totals.c.period, running_totals.c.team_id).where(
                 condition, running_totals.c.team_id.is_not(None)))
             if row.period in team_bonus_periods}
-        for team_condition in pairs_among(teams, running_totals.c.period,
+        for team_condition in pairs_among(conn, teams, running_totals.c.period,
                                           running_totals.c.team_id):
             conn.execute(delete(running_totals).where(team_condition))
 
 
-def _among(keys: Iterable[Key]) -> Iterator[Any]:
+def _among(conn: Connection, keys: Iterable[Key]) -> Iterator[Any]:
     """Conditions that together match the running totals of the (rep, period) keys."""
-    return pairs_among(((period, rep) for rep, period in keys), running_totals.c.period,
+    return pairs_among(conn, ((period, rep) for rep, period in keys), running_totals.c.period,
                        running_totals.c.rep_id)

@@ -35,7 +35,7 @@ def record_score_updates(conn: Connection, standings: dict[tuple[str, str], Stan
     """Append an update for every (rep, period) whose figures changed; return how many."""
     keys = sorted(standings)
     heads = {(row.rep_id, row.period): row
-             for condition in pairs_among(((period, rep) for rep, period in keys),
+             for condition in pairs_among(conn, ((period, rep) for rep, period in keys),
                                           score_heads.c.period, score_heads.c.rep_id)
              for row in conn.execute(select(score_heads).where(condition))}
     rows: list[dict[str, Any]] = []

@@ -33,8 +33,8 @@ from projections.runner import Logged, collector_paused
 from projections.running import RunningPage, forget_totals, replace_totals
 from projections.score_updates import record_score_updates
 from projections.tables import (
+    among,
     append_rows,
-    chunks,
     fact_reps,
     facts,
     live_statements,
@@ -304,21 +304,19 @@ class PageIndex:
         deal_ids = sorted({e.event.data["deal_id"] for e in facts_here
                            if e.event.kind != "deal.closed" and e.event.data.get("deal_id")})
         self.deal_facts: dict[str, list[Any]] = defaultdict(list)
-        for chunk in chunks(deal_ids):
-            for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
-                                           facts.c.deal_id).where(
-                    facts.c.type.in_(("deal.closed", "deal.delivered")),
-                    facts.c.deal_id.in_(chunk))):
-                self.deal_facts[row.deal_id].append(row)
+        for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
+                                       facts.c.deal_id).where(
+                facts.c.type.in_(("deal.closed", "deal.delivered")),
+                among(conn, facts.c.deal_id, deal_ids))) if deal_ids else ():
+            self.deal_facts[row.deal_id].append(row)
         self.reps_at: dict[int, list[str]] = defaultdict(list, {
             e.position: [rep for rep, _ in named_reps(e.event.kind, e.event.data)]
             for e in facts_here})
         earlier_closes = {row.position for rows in self.deal_facts.values() for row in rows
                           if row.type == "deal.closed"} - set(self.reps_at)
-        for chunk in chunks(sorted(earlier_closes)):
-            for row in conn.execute(select(fact_reps.c.position, fact_reps.c.rep_id).where(
-                    fact_reps.c.position.in_(chunk))):
-                self.reps_at[row.position].append(row.rep_id)
+        for row in conn.execute(select(fact_reps.c.position, fact_reps.c.rep_id).where(
+                among(conn, fact_reps.c.position, earlier_closes))) if earlier_closes else ():
+            self.reps_at[row.position].append(row.rep_id)
         self._all: set[tuple[str, str]] | None = None
         # Quarters always have live statements; a month once a target names it.
         self.tracked_months = {period for period, in conn.execute(

@@ -1,32 +1,54 @@
 """The read-model tables. Money is text (exact decimals), JSON is text, times are ISO 8601 UTC."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, text
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects import sqlite
 
 metadata = MetaData()
 
 
-def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    """The items in slices short enough for one `IN (...)` list."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def among(conn: Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`, the values sent as one parameter however many there are: an array
+    on PostgreSQL (`= ANY`), a JSON array SQLite unpacks with `json_each`. One query text for
+    any number of values, so it is converted and planned once, and bound once, not per value
+    (a period's look-up of 35,000 deal ids: 0.04 s against 0.1 s as IN lists of 500)."""
+    listed = sorted(values)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
+    unpacked = func.json_each(bindparam(None, orjson.dumps(listed).decode(), type_=Text))
+    return column.in_(select(unpacked.table_valued("value").c.value))
 
 
-def pairs_among(pairs: Iterable[tuple[str, str | None]], grouped: Any, listed: Any
-                ) -> Iterator[Any]:
+def pairs_among(conn: Connection, pairs: Iterable[tuple[str, str | None]], grouped: Any,
+                listed: Any) -> Iterator[ColumnElement[bool]]:
     """Conditions that together match the (grouped, listed) value pairs: one value of `grouped`
-    and a slice of values of `listed` each. PostgreSQL plans an IN list of values far faster
-    than one of row pairs (about 45 ms for 500 pairs, at every page)."""
+    and the values of `listed` paired with it each. PostgreSQL plans a list of values far
+    faster than one of row pairs (about 45 ms for 500 pairs, at every page)."""
     by_group: dict[str, list[str]] = defaultdict(list)
     for group, value in sorted({(g, v) for g, v in pairs if v is not None}):
         by_group[group].append(value)
     for group, values in by_group.items():
-        for chunk in chunks(values):
-            yield (grouped == group) & listed.in_(chunk)
+        yield (grouped == group) & among(conn, listed, values)
 
 
 def append_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 
 from domain.decisions import METRICS
 from domain.engine.commission import commission_lines
@@ -75,7 +76,7 @@ def book_statement(book: CreditBook, rep_id: str) -> Statement:
         lines=tuple(lines), scorecard=card, warnings=warnings, team_id=team_id,
         fingerprint=fingerprint(rep_id, view.period.name, plan.sha256,
                                 {**targets, **_team_targets(book, team_id)}, sources),
-        sources=tuple(sorted(key for key, _ in sources)),
+        sources=tuple(map(itemgetter(0), sources)),
     )
 
 
@@ -133,15 +134,18 @@ def cap_amount(plan: Plan, total: Decimal) -> Decimal | None:
     return plan.cap.max_total - total
 
 
-def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str, str]]:
-    """Keys and content hashes of every source event the statement consulted."""
+def _sources(book: CreditBook, rep_id: str, members: list[str]) -> list[tuple[str, str]]:
+    """Keys and content hashes of every source event the statement consulted, sorted, each
+    once. The team's (its members' sales) are sorted once per team; the rep's own are sorted
+    and merged in."""
     view = book.view
     used = {(d.key, d.content_hash) for d in book.deals_of(rep_id)}
     deal_ids = {d.payload.deal_id for d in book.deals_of(rep_id)}
+    team: tuple[list[tuple[str, str]], frozenset[tuple[str, str]]] = ([], frozenset())
     if members:
-        used |= book.shared(("team sources", view.teams.get(rep_id, "")), lambda: {
+        team = book.shared(("team sources", view.teams.get(rep_id, "")), lambda: _sorted_set({
             (s.fact.key, s.fact.content_hash) for member in members
-            for s in book.attainment_sales(member)})
+            for s in book.attainment_sales(member)}))
     used |= {(s.fact.key, s.fact.content_hash) for s in book.credited_renewals(rep_id)}
     for deal_id in deal_ids:
         cancellation = book.cancellation_record(deal_id)
@@ -153,4 +157,10 @@ def _sources(book: CreditBook, rep_id: str, members: list[str]) -> set[tuple[str
              if view.period.contains(c.day) or c.payload.deal_id in deal_ids}
     used |= {(s.key, s.content_hash) for s in book.coaching_of.get(rep_id, [])}
     used |= {(a.key, a.content_hash) for a in book.adjustments_of(rep_id)}
-    return used
+    # Two sorted runs: one merge (sorting the concatenation only merges them).
+    return sorted(team[0] + sorted(used - team[1]))
+
+
+def _sorted_set(pairs: set[tuple[str, str]]) -> tuple[list[tuple[str, str]],
+                                                     frozenset[tuple[str, str]]]:
+    return sorted(pairs), frozenset(pairs)

@@ -53,9 +53,13 @@ def sale_lines(sale: Sale, plan: Plan, bands: Bands | None, start: Decimal) -> l
         return [_line(sale, 1, plan.commission.tiers[0].rate, sale.credited)]
     end, lines = start + sale.credited, []
     for tier, (lower, upper, rate) in enumerate(bands, start=1):
+        if upper is not None and upper <= start:
+            continue  # a band below the sale
         overlap = min(end, upper if upper is not None else end) - max(start, lower)
         if overlap > 0:
             lines.append(_line(sale, tier, rate, overlap))
+        if upper is None or end <= upper:
+            break  # every band above lies above the sale
     return lines
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import orjson
 
@@ -12,9 +12,10 @@ from domain.targets import EffectiveTarget
 
 
 def fingerprint(rep_id: str, period: str, plan_sha256: str,
-                targets: dict[str, EffectiveTarget], sources: Iterable[tuple[str, str]]) -> str:
+                targets: dict[str, EffectiveTarget], sources: Sequence[tuple[str, str]]) -> str:
     """sha256 of the canonical JSON of the plan hash, the effective targets with the decisions
-    behind them, and the keys and content hashes of every source event used."""
+    behind them, and the keys and content hashes of every source event used (`sources`: sorted,
+    each once, as the statement lists them)."""
     canonical = {
         "rep_id": rep_id,
         "period": period,
@@ -22,6 +23,6 @@ def fingerprint(rep_id: str, period: str, plan_sha256: str,
         "targets": {metric: {"value": decimal_text(target.value),
                              "decisions": sorted(set(target.decision_ids))}
                     for metric, target in sorted(targets.items())},
-        "events": sorted(set(sources)),
+        "events": sources,
     }
     return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from domain.targets import EffectiveTarget
 
 # Lines without a source event come after the others, in this order.
 CLOSING_KINDS = ("team_bonus", "scorecard_bonus", "cap", "adjustment")
+NO_TIME = datetime.min.replace(tzinfo=UTC)  # what closing lines sort by in place of a time
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,12 @@ class Line:
     time: datetime | None = None
     reference: str | None = None
 
-    def sort_key(self) -> tuple[int, str, str, int]:
+    def sort_key(self) -> tuple[int, datetime, str, int]:
         """Lines are ordered by (time, event id, tier); lines without a business time close the
         list: team bonus, scorecard bonus, cap, then adjustments of earlier periods."""
         if self.time is None:
-            return (1, str(CLOSING_KINDS.index(self.kind)), self.event_id or "", 0)
-        return (0, self.time.isoformat(), self.event_id or "", self.tier or 0)
+            return (1 + CLOSING_KINDS.index(self.kind), NO_TIME, self.event_id or "", 0)
+        return (0, self.time, self.event_id or "", self.tier or 0)
 
     def to_json(self) -> dict[str, Any]:
         """The line as statement JSON: money with two decimals, rates as exact decimals."""

@@ -35,7 +35,7 @@ class Recorded(Generic[P]):
     content_hash: str
     payload: P
 
-    @cached_property
+    @property
     def key(self) -> str:
         """The idempotency key `source/id`."""
         return f"{self.source}/{self.event_id}"
