@@ -107,7 +107,8 @@ def replay(system: System, period: Period, document: str, *, lines: bool, apply:
     current = _current(system, period, closed, with_lines=lines)
     rows, old_sum, new_sum = [], Decimal(0), Decimal(0)
     for new in system.each_period_statement(period, plan, None,
-                                            Statement.to_json if lines else _rep_total):
+                                            Statement.to_json if lines else _rep_total,
+                                            provenance=False):
         old = current.get(new["rep_id"], {"total": "0.00", "lines": []})
         delta = Decimal(new["total"]) - Decimal(old["total"])
         row: dict[str, Any] = {"rep_id": new["rep_id"], "old_total": old["total"],

@@ -35,33 +35,36 @@ class PeriodPass:
     decisions: LedgerView
     known_at: datetime | None
     through: int
+    provenance: bool = True
 
     def state(self, conn: Connection, group: list[str]) -> list[Statement]:
         """The statements of one group of whole teams."""
         with collector_paused():
             view, reps = group_view(conn, self.period, group, self.decisions, self.known_at,
                                     self.through)
-            return calculate_many(view, self.plan, reps)
+            return calculate_many(view, self.plan, reps, provenance=self.provenance)
 
 
-def period_pass(conn: Connection, period: Period, plan: Plan, known_at: datetime | None
-                ) -> tuple[PeriodPass, list[list[str]]]:
+def period_pass(conn: Connection, period: Period, plan: Plan, known_at: datetime | None,
+                provenance: bool = True) -> tuple[PeriodPass, list[list[str]]]:
     """The pass over the period as the ledger stands now, and its groups of reps."""
     through = conn.execute(select(func.coalesce(func.max(facts.c.position), 0))).scalar_one()
     decisions = load_decisions(conn, period, known_at, through)
-    shared = PeriodPass(period, plan, decisions, known_at, through)
+    shared = PeriodPass(period, plan, decisions, known_at, through, provenance)
     return shared, period_groups(conn, period, decisions, known_at, through=through)
 
 
 def each_statement(engine: Engine, reading: str, period: Period, plan: Plan,
                    known_at: datetime | None, processes: int,
-                   shape: Callable[[Statement], T]) -> Iterator[T]:
+                   shape: Callable[[Statement], T], provenance: bool = True) -> Iterator[T]:
     """Every rep's statement of the period in the `shape` the caller needs, group by group, in
     `processes` processes (one per CPU when 0); `reading` is the database URL the other
     processes read through. They hand back only the shaped statements (a replay's totals are
-    a few bytes a rep; whole statements would cost this process as much to take in)."""
+    a few bytes a rep; whole statements would cost this process as much to take in). Without
+    `provenance` (a replay's preview) no sources or fingerprints are worked out (a quarter
+    of the engine's time on a 1M-event quarter)."""
     with engine.connect() as conn:
-        shared, groups = period_pass(conn, period, plan, known_at)
+        shared, groups = period_pass(conn, period, plan, known_at, provenance)
     processes = min(processes_for(processes), len(groups))
     if processes <= 1:
         with engine.connect() as conn:

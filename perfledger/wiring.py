@@ -182,15 +182,17 @@ class System:
                       key=lambda statement: statement.rep_id)
 
     def each_period_statement(self, period: Period, plan: Plan | None, known_at: datetime | None,
-                              shape: Callable[[Statement], T]) -> Iterator[T]:
+                              shape: Callable[[Statement], T], *, provenance: bool = True
+                              ) -> Iterator[T]:
         """The statements of `period_statements`, each in the `shape` the caller needs (a
         module-level function), a few teams at a time, in no set order: memory holds one group
         of teams, not the period, and the groups are spread over `statement_processes`
-        processes."""
+        processes. Without `provenance`, for a preview of figures and lines, they carry no
+        sources and an empty fingerprint."""
         self.runner.catch_up()
         chosen = plan or self.plan_for(period, known_at)
         yield from each_statement(self.engine, self.settings.database_url, period, chosen,
-                                  known_at, self.settings.statement_processes, shape)
+                                  known_at, self.settings.statement_processes, shape, provenance)
 
     def close(self) -> None:
         """Release connections."""

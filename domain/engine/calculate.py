@@ -41,14 +41,18 @@ def calculate(view: LedgerView, plan: Plan, rep_id: str) -> Statement:
     return calculate_many(view, plan, [rep_id])[0]
 
 
-def calculate_many(view: LedgerView, plan: Plan, rep_ids: Iterable[str]) -> list[Statement]:
-    """Return the statements of several reps of one view, sharing the work of indexing it."""
+def calculate_many(view: LedgerView, plan: Plan, rep_ids: Iterable[str], *,
+                   provenance: bool = True) -> list[Statement]:
+    """Return the statements of several reps of one view, sharing the work of indexing it;
+    without `provenance`, for a preview that shows figures and lines only (a replay), they
+    carry no sources and an empty fingerprint."""
     book = CreditBook(view, plan)
-    return [book_statement(book, rep_id) for rep_id in rep_ids]
+    return [book_statement(book, rep_id, provenance=provenance) for rep_id in rep_ids]
 
 
-def book_statement(book: CreditBook, rep_id: str) -> Statement:
-    """The rep's statement from a credit book of the view and plan."""
+def book_statement(book: CreditBook, rep_id: str, *, provenance: bool = True) -> Statement:
+    """The rep's statement from a credit book of the view and plan (see `calculate_many` for
+    `provenance`)."""
     view, plan = book.view, book.plan
     targets = rep_targets(view, plan, rep_id)
     team_id = view.teams.get(rep_id)
@@ -68,14 +72,15 @@ def book_statement(book: CreditBook, rep_id: str) -> Statement:
         lines.append(cap)
     lines += adjustment_lines(book, rep_id)
     warnings = () if revenue_target else (NO_REVENUE_TARGET,)
-    sources = _sources(book, rep_id, members)
+    sources = _sources(book, rep_id, members) if provenance else []
     return Statement(
         rep_id=rep_id, period=view.period.name,
         plan={"id": plan.id, "version": plan.version, "sha256": plan.sha256},
         effective_targets=targets, attainment=attainment, credited_revenue=credited,
         lines=tuple(lines), scorecard=card, warnings=warnings, team_id=team_id,
         fingerprint=fingerprint(rep_id, view.period.name, plan.sha256,
-                                {**targets, **_team_targets(book, team_id)}, sources),
+                                {**targets, **_team_targets(book, team_id)}, sources)
+        if provenance else "",
         sources=tuple(map(itemgetter(0), sources)),
     )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domain.engine import Statement, calculate
+from domain.engine import Statement, calculate, calculate_many
 from tests.builders import (
     cancelled,
     coaching,
@@ -155,3 +155,16 @@ def test_as_known_before_a_fact_the_statement_is_the_one_without_it() -> None:
     as_known = calculate(view, tiers_plan(extra=EXTRAS), "alice")
 
     assert statement_bytes(as_known) == statement_bytes(alice(*QUARTER))
+
+
+def test_a_preview_without_provenance_has_the_same_figures_and_lines_and_no_fingerprint() -> None:
+    view, plan = view_of("2026-Q3", *QUARTER), tiers_plan(extra=EXTRAS)
+    proven = calculate_many(view, plan, ["alice", "bob"])
+    preview = calculate_many(view, plan, ["alice", "bob"], provenance=False)
+    for whole, figures in zip(proven, preview, strict=True):
+        assert whole.fingerprint and whole.sources
+        assert (figures.fingerprint, figures.sources) == ("", ())
+        shown = {**whole.to_json(), "fingerprint": ""}
+        assert figures.to_json() == shown
+    assert [s.total for s in preview] == [s.total for s in proven]
+    assert any(line.kind == "team_bonus" for line in preview[0].lines)
