@@ -39,10 +39,9 @@ class PeriodPass:
 
     def state(self, conn: Connection, group: list[str]) -> list[Statement]:
         """The statements of one group of whole teams."""
-        with collector_paused():
-            view, reps = group_view(conn, self.period, group, self.decisions, self.known_at,
-                                    self.through)
-            return calculate_many(view, self.plan, reps, provenance=self.provenance)
+        view, reps = group_view(conn, self.period, group, self.decisions, self.known_at,
+                                self.through)
+        return calculate_many(view, self.plan, reps, provenance=self.provenance)
 
 
 def period_pass(conn: Connection, period: Period, plan: Plan, known_at: datetime | None,
@@ -78,4 +77,5 @@ def each_statement(engine: Engine, reading: str, period: Period, plan: Plan,
 def _state_group(conn: Connection, work: tuple[PeriodPass, Callable[[Statement], T]],
                  group: list[str]) -> list[T]:
     shared, shape = work
-    return [shape(statement) for statement in shared.state(conn, group)]
+    with collector_paused():  # the group's view and statements are gone before it resumes
+        return [shape(statement) for statement in shared.state(conn, group)]

@@ -157,9 +157,9 @@ class System:
         """The rep's statement from everything recorded (up to `known_at` when given), under
         the period's plan or a what-if plan."""
         self.runner.catch_up()
-        with self.engine.connect() as conn, collector_paused():
-            view = load_view(conn, period, [rep_id], known_at)
-            return calculate(view, plan or self.plan_for(period, known_at), rep_id)
+        chosen = plan or self.plan_for(period, known_at)
+        with self.engine.connect() as conn, collector_paused():  # the view is gone before it resumes
+            return calculate(load_view(conn, period, [rep_id], known_at), chosen, rep_id)
 
     def live_statement(self, period: Period, rep_id: str) -> dict[str, Any]:
         """The rep's current statement as JSON: served from the live read model when it holds

@@ -231,11 +231,16 @@ def recomputed(conn: Connection, work: Recomputation, reps: list[str]
                ) -> tuple[list[str], list[Recomputed]]:
     """The statements of the stale reps, and of their teammates under a team bonus (a rep's
     sales move the bonus of every member of the team): who was recomputed, and what to store."""
-    with collector_paused():
-        view = load_view(conn, work.period, reps, decisions=work.decisions, through=work.through)
-        members = sorted(widen_to_teams(view, reps)) if work.plan.team_bonus else reps
-        return members, [(summary_row(statement), totals, standing_of(statement))
-                         for statement, totals in calculate_with_totals(view, work.plan, members)]
+    with collector_paused():  # the view is gone before it resumes
+        return _recomputed(load_view(conn, work.period, reps, decisions=work.decisions,
+                                     through=work.through), work.plan, reps)
+
+
+def _recomputed(view: LedgerView, plan: Plan, reps: list[str]
+                ) -> tuple[list[str], list[Recomputed]]:
+    members = sorted(widen_to_teams(view, reps)) if plan.team_bonus else reps
+    return members, [(summary_row(statement), totals, standing_of(statement))
+                     for statement, totals in calculate_with_totals(view, plan, members)]
 
 
 def _facts_position(conn: Connection) -> int:

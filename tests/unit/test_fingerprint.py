@@ -162,7 +162,8 @@ def test_a_preview_without_provenance_has_the_same_figures_and_lines_and_no_fing
     proven = calculate_many(view, plan, ["alice", "bob"])
     preview = calculate_many(view, plan, ["alice", "bob"], provenance=False)
     for whole, figures in zip(proven, preview, strict=True):
-        assert whole.fingerprint and whole.sources
+        assert whole.fingerprint
+        assert whole.sources
         assert (figures.fingerprint, figures.sources) == ("", ())
         shown = {**whole.to_json(), "fingerprint": ""}
         assert figures.to_json() == shown
