@@ -64,7 +64,6 @@ def sale_lines(sale: Sale, plan: Plan, bands: Bands | None, start: Decimal) -> l
 
 
 def _line(sale: Sale, tier: int, rate: Decimal, base: Decimal) -> Line:
-    deal_id = getattr(sale.fact.payload, "deal_id", None)
-    return Line(kind="commission", amount=to_cents(base * rate), base=base, rate=rate,
-                event_id=sale.fact.event_id, source=sale.fact.source, deal_id=deal_id,
-                tier=tier, time=sale.fact.time)
+    fact = sale.fact
+    return Line("commission", to_cents(base * rate), base, rate, fact.event_id, fact.source,
+                getattr(fact.payload, "deal_id", None), tier, fact.time)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from domain.adjustments import AdjustmentPosted
@@ -21,6 +22,7 @@ from domain.facts import (
 from domain.plan import Plan
 
 T = TypeVar("T")
+SALE_ORDER = attrgetter("fact.time", "fact.event_id")  # a sale's fact's `order`, as a sort key
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class CreditBook:
             sales = list(self.counted_deals(rep_id))
             if self.renewals_count():
                 sales += self.credited_renewals(rep_id)
-            self._sales[rep_id] = sorted(sales, key=lambda sale: sale.fact.order)
+            self._sales[rep_id] = sorted(sales, key=SALE_ORDER)
         return self._sales[rep_id]
 
     def credited_revenue(self, rep_id: str) -> Decimal:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from domain.adjustments import AdjustmentPosted
@@ -123,13 +124,16 @@ class LedgerView:
         return view
 
 
+IN_ORDER = attrgetter("time", "event_id")  # a fact's `order`, as a sort key
 DECISION_FIELDS = frozenset({"period", "targets", "roster", "known_at"})
 DERIVED_FROM_DECISIONS = ("teams", "members", "decisions")
 
 
 def known_facts(view: LedgerView, facts: Iterable[Recorded[P]]) -> list[Recorded[P]]:
     """The facts recorded up to the view's `known_at`, in the rules' order."""
-    return sorted((f for f in facts if view.known(f.recorded_at)), key=lambda f: f.order)
+    if view.known_at is None:
+        return sorted(facts, key=IN_ORDER)
+    return sorted((f for f in facts if view.known(f.recorded_at)), key=IN_ORDER)
 
 
 def reps_in(view: LedgerView) -> set[str]:
