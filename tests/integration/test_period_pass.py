@@ -13,8 +13,8 @@ from perfledger.audit import replay
 from perfledger.period_pass import period_pass
 from perfledger.settings import Settings
 from perfledger.simulation import simulate
-from perfledger.wiring import System
-from tests.builders import lines_of, statement_bytes
+from perfledger.wiring import System, utc_now
+from tests.builders import deal, lines_of, roster, statement_bytes, target
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -67,3 +67,25 @@ def test_a_pass_reads_the_ledger_as_it_stood_when_it_began(system: System) -> No
     assert stated == before
     after = {s.rep_id: s.total for s in system.period_statements(QUARTER)}
     assert after != before
+
+
+def test_a_pass_states_the_reps_the_period_names_as_known(database_url: str) -> None:
+    system = System(Settings(database_url=database_url, statement_processes=1))
+    try:
+        system.ledger.publish_plan(PLAN)
+        system.ingest(lines_of(
+            roster("alice", "east"), roster("bob", "east"), roster("dave", "west"),
+            deal("D1", "2026-07-10", "1000.00"),
+            deal("D2", "2026-10-05", "500.00", ("bob", "owner", "1")),  # the next quarter
+            deal("D3", "2026-06-20", "700.00", ("carol", "owner", "1")),  # the one before
+            target("rep:dave", "9000.00")))
+        known = utc_now()
+        system.ingest(lines_of(deal("D4", "2026-08-01", "300.00", ("erin", "owner", "1"))))
+        with system.engine.connect() as conn:
+            plan = system.plan_for(QUARTER)
+            _, now = period_pass(conn, QUARTER, plan, None)
+            _, then = period_pass(conn, QUARTER, plan, known)
+        assert sorted(rep for group in now for rep in group) == ["alice", "dave", "erin"]
+        assert sorted(rep for group in then for rep in group) == ["alice", "dave"]
+    finally:
+        system.close()
