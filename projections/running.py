@@ -76,9 +76,9 @@ class RunningPage:
         self.moved: dict[Key, list[str]] = defaultdict(list)  # key -> the events that moved it
         self.dropped: dict[Key, list[str]] = defaultdict(list)
         self.team_wide: set[Key] = set()  # dropped by a change of their team's target or members
-        self.deal_facts = _deal_facts(conn, sorted({
+        self.deal_facts = _deal_facts(conn, {
             deal_id for logged, _ in events if _kind(logged) in STEPPED_KINDS
-            and (deal_id := logged.event.data.get("deal_id"))}))
+            and (deal_id := logged.event.data.get("deal_id"))})
 
     def apply(self, logged: Logged, keys: set[Key], cause: str) -> None:
         """Step the totals of `keys` by the event, or drop them when a step cannot apply it."""
@@ -391,7 +391,7 @@ def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTota
         for (rep, period), totals in sorted(rows.items())])
 
 
-def _deal_facts(conn: Connection, deal_ids: list[str]) -> dict[str, list[Any]]:
+def _deal_facts(conn: Connection, deal_ids: set[str]) -> dict[str, list[Any]]:
     """Every recorded fact naming one of the deals (the page's own included), by deal id, in
     log order: a close's repeats, and what a delivery or complaint step needs of its deal."""
     found: dict[str, list[Any]] = defaultdict(list)

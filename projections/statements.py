@@ -306,8 +306,8 @@ class PageIndex:
         self.conn = conn
         facts_here = [e for e in events if hasattr(e.event, "kind")]
         # A close is its deal's first fact: nothing earlier to look up for it.
-        deal_ids = sorted({e.event.data["deal_id"] for e in facts_here
-                           if e.event.kind != "deal.closed" and e.event.data.get("deal_id")})
+        deal_ids = {e.event.data["deal_id"] for e in facts_here
+                    if e.event.kind != "deal.closed" and e.event.data.get("deal_id")}
         self.deal_facts: dict[str, list[Any]] = defaultdict(list)
         for row in conn.execute(select(facts.c.position, facts.c.type, facts.c.time,
                                        facts.c.deal_id).where(

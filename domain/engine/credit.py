@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from domain.adjustments import AdjustmentPosted
-from domain.engine.view import LedgerView, Recorded, known_facts
+from domain.engine.view import SALE_ORDER, LedgerView, Recorded, known_facts
 from domain.facts import (
     CoachingSessionHeld,
     ComplaintLogged,
@@ -22,7 +21,6 @@ from domain.facts import (
 from domain.plan import Plan
 
 T = TypeVar("T")
-SALE_ORDER = attrgetter("fact.time", "fact.event_id")  # a sale's fact's `order`, as a sort key
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ from domain.periods import Period
 from domain.targets import TargetDecision
 
 P = TypeVar("P", bound=Payload)
+# The rules' ordering of facts: business time, then event id (`Recorded.order`); as sort keys,
+# C attribute getters, of a fact and of a sale's fact.
+ORDER_FIELDS = ("time", "event_id")
+IN_ORDER = attrgetter(*ORDER_FIELDS)
+SALE_ORDER = attrgetter(*(f"fact.{name}" for name in ORDER_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ class Recorded(Generic[P]):
     @property
     def order(self) -> tuple[datetime, str]:
         """The rules' ordering of facts: business time, then event id."""
-        return (self.time, self.event_id)
+        order: tuple[datetime, str] = IN_ORDER(self)
+        return order
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,6 @@ class LedgerView:
         return view
 
 
-IN_ORDER = attrgetter("time", "event_id")  # a fact's `order`, as a sort key
 DECISION_FIELDS = frozenset({"period", "targets", "roster", "known_at"})
 DERIVED_FROM_DECISIONS = ("teams", "members", "decisions")
 
