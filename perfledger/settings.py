@@ -18,5 +18,9 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = "perf."
     kafka_group_id: str = "perfledger-ingest"
     kafka_batch_size: int = 1000
+    # How long the broker may hold a fetch that finds no new records. The consumer has one fetch
+    # in flight per broker, made of the partitions it holds no records of: one made only of
+    # quiet partitions held records arriving on the busy ones back for up to this long.
+    kafka_fetch_max_wait_ms: int = 20
     kafka_partitions: int = 3
     kafka_client_id: str = "perfledger"

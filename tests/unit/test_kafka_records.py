@@ -276,3 +276,16 @@ def test_the_subscriber_commits_offsets_by_hand_as_one_consumer_group() -> None:
     assert subscriber.group_id == "ingest-1"
     assert subscriber.topic_names == list(Topics("t.").inbound)
     assert subscriber.max_records == 250
+
+
+def test_the_subscriber_asks_the_broker_to_answer_a_fetch_within_the_setting() -> None:
+    """A fetch made only of quiet partitions is answered within the setting, not the client's
+    default 500 ms, so records arriving on the busy partitions meanwhile are not held back."""
+    settings = Settings(kafka_topic_prefix="t.", kafka_fetch_max_wait_ms=35)
+    broker = KafkaBroker("127.0.0.1:9")
+
+    declare_topics(broker, settings, lambda _body: None)
+
+    (subscriber,) = broker.subscribers
+    assert subscriber._connection_args["fetch_max_wait_ms"] == 35
+    assert Settings().kafka_fetch_max_wait_ms == 20
