@@ -24,6 +24,7 @@ from perfledger.wiring import System
 from projections.attainment import attainment as attainment_figures
 from projections.collaboration import collaboration as collaboration_figures
 from projections.queries import stored_rejects
+from projections.runner import spare_long_lived
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="perfledger: an event-sourced performance ledger for sales teams.")
@@ -198,6 +199,7 @@ audit_cli.register(app)
 
 def main() -> None:
     """Entry point: user mistakes end with a one-line message and exit status 1."""
+    spare_long_lived()
     try:
         app()
     except (DomainError, OSError, ConnectionError) as error:

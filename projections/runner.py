@@ -169,6 +169,14 @@ class ProjectionRunner:
         return {row.name: row.position for row in conn.execute(query)}
 
 
+def spare_long_lived() -> None:
+    """Move every object made so far (modules, engines, a worker's broker) out of the cyclic
+    garbage collector's reach: they live as long as the process, and each full collection
+    walked them all (55-70 ms every 3-4 s in the Kafka worker; 1.3 s of a 100k-event ingest,
+    0.4 s frozen)."""
+    gc.freeze()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a view is loaded and stated, or a page applied
