@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select
 
-from projections.tables import projection_positions, score_updates
+from projections.tables import merge_rows, projection_positions, score_updates
 
 PUBLISHER = "score-updates-published"
 PAGE = 1000
@@ -23,37 +23,28 @@ class ScorePublisher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def position(self) -> int:
-        """The id of the last outbox row known to be published."""
-        with self.engine.begin() as conn:
-            found = conn.execute(select(projection_positions.c.position).where(
-                projection_positions.c.name == PUBLISHER)).scalar()
-            if found is None:
-                conn.execute(projection_positions.insert().values(name=PUBLISHER, position=0))
-                return 0
-            return int(found)
-
-    def pending(self, after: int) -> list[Any]:
-        """Up to a page of unpublished rows, oldest first."""
+    def pending(self) -> list[Any]:
+        """Up to a page of rows after the tracked position, oldest first."""
+        published = select(projection_positions.c.position).where(
+            projection_positions.c.name == PUBLISHER).scalar_subquery()
         with self.engine.connect() as conn:
-            return list(conn.execute(select(score_updates).where(score_updates.c.id > after)
-                                     .order_by(score_updates.c.id).limit(PAGE)))
+            return list(conn.execute(select(score_updates).where(
+                score_updates.c.id > func.coalesce(published, 0))
+                .order_by(score_updates.c.id).limit(PAGE)))
 
     def advance(self, position: int) -> None:
         """Record that everything up to `position` was acknowledged by the broker."""
         with self.engine.begin() as conn:
-            conn.execute(update(projection_positions).where(
-                projection_positions.c.name == PUBLISHER).values(position=position))
+            merge_rows(conn, projection_positions, [{"name": PUBLISHER, "position": position}],
+                       replacing=True)
 
     async def publish_pending(self, send: Send) -> int:
         """Send every unpublished row, waiting for the broker's acknowledgements page by page."""
         published = 0
-        after = await asyncio.to_thread(self.position)
-        while rows := await asyncio.to_thread(self.pending, after):
+        while rows := await asyncio.to_thread(self.pending):
             futures = [await send(f"{row.rep_id}|{row.period}".encode(), row.payload.encode())
                        for row in rows]
             await asyncio.gather(*futures)
-            after = rows[-1].id
-            await asyncio.to_thread(self.advance, after)
+            await asyncio.to_thread(self.advance, rows[-1].id)
             published += len(rows)
         return published

@@ -80,14 +80,12 @@ class ProjectionRunner:
         each page wrote while more is being recorded."""
         if not self._ready:
             self.create_tables()
-        while True:
-            with self.engine.connect() as conn:
-                start = min(self._positions(conn).values()) + 1
-            notifications = self.ledger.recorder.select_notifications(start, self.page_size)
-            if not notifications:
-                return
+        with self.engine.connect() as conn:
+            start = min(self._positions(conn).values()) + 1
+        while notifications := self.ledger.recorder.select_notifications(start, self.page_size):
             page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
-            yield self._apply(page)
+            yield self._apply(page)  # each projection now past the page (or further already)
+            start = page[-1].position + 1
 
     def settling(self, step_size: int | None = None) -> Iterator[None]:
         """The projections' deferred work a step at a time (a projection with `settle_steps`

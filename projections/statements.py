@@ -66,6 +66,7 @@ class LiveStatements:
         # Each period's roster and targets as of `_decided_through`, kept across pages until a
         # page brings a decision or does not follow on (another process applied pages between).
         self._decisions: dict[str, LedgerView] = {}
+        self._tracked_months: set[str] | None = None
         self._decided_through = 0
         self.bulk = False  # pages applied in bulk: statements settle at the end, nothing steps
 
@@ -83,7 +84,8 @@ class LiveStatements:
     def process(self, conn: Connection, events: Sequence[Logged]) -> None:
         """Mark stale every (rep, period) the page's events bear on, with the events as causes."""
         causes: list[dict[str, str]] = []
-        index = PageIndex(conn, events)
+        decisions = self._decisions_for(conn, events)
+        index = PageIndex(conn, events, self._months(conn))
         bearing: list[tuple[Logged, set[tuple[str, str]], str]] = []
         for logged in events:
             event = logged.event
@@ -101,7 +103,7 @@ class LiveStatements:
         if self.bulk:
             forget_totals(conn, {key for _, keys, _ in bearing for key in keys})
         else:
-            running = RunningPage(conn, self.plan_for, self._decisions_for(conn, events),
+            running = RunningPage(conn, self.plan_for, decisions,
                                   [(logged, keys) for logged, keys, _ in bearing])
             for logged, touched, cause in bearing:
                 running.apply(logged, touched, cause)
@@ -118,9 +120,16 @@ class LiveStatements:
         that follow this one until one brings a roster or target decision."""
         if events[0].position != self._decided_through + 1 or any(
                 getattr(logged.event, "kind", None) in DECISION_KINDS for logged in events):
-            self._decisions = {}
+            self._decisions, self._tracked_months = {}, None
         self._decided_through = events[-1].position
         return self._cached_decisions(conn)
+
+    def _months(self, conn: Connection) -> set[str]:
+        """The months with live statements (those a target names), kept like the roster and
+        targets: read again once a page brings a target decision or does not follow on."""
+        if self._tracked_months is None:
+            self._tracked_months = tracked_months(conn)
+        return self._tracked_months
 
     def _settled_decisions(self, conn: Connection) -> Callable[[Period], LedgerView]:
         """The recomputation's way to a period's roster and targets: the pages' cache while it
@@ -129,7 +138,7 @@ class LiveStatements:
         thirds of a recomputation of 20 reps: the roster and targets of 1,000 reps."""
         position = _facts_position(conn)
         if position != self._decided_through:
-            self._decisions, self._decided_through = {}, position
+            self._decisions, self._tracked_months, self._decided_through = {}, None, position
         return self._cached_decisions(conn)
 
     def _cached_decisions(self, conn: Connection) -> Callable[[Period], LedgerView]:
@@ -302,8 +311,9 @@ class PageIndex:
     fact names (read from the facts themselves) and, for facts about an earlier deal (delivery,
     cancellation, complaint, renewal), the deal's close and delivery and the close's reps."""
 
-    def __init__(self, conn: Connection, events: Sequence[Logged]) -> None:
+    def __init__(self, conn: Connection, events: Sequence[Logged], months: set[str]) -> None:
         self.conn = conn
+        self.tracked_months = months
         facts_here = [e for e in events if hasattr(e.event, "kind")]
         # A close is its deal's first fact: nothing earlier to look up for it.
         deal_ids = {e.event.data["deal_id"] for e in facts_here
@@ -323,11 +333,6 @@ class PageIndex:
                 among(conn, fact_reps.c.position, earlier_closes))) if earlier_closes else ():
             self.reps_at[row.position].append(row.rep_id)
         self._all: set[tuple[str, str]] | None = None
-        # Quarters always have live statements; a month once a target names it.
-        self.tracked_months = {period for period, in conn.execute(
-            select(facts.c.target_period).where(facts.c.type == "target.set",
-                                                facts.c.target_period.is_not(None)).distinct())
-            if period and "Q" not in period}
 
     def every_statement(self) -> set[tuple[str, str]]:
         """All live (rep, period) pairs, read once per page."""
@@ -360,6 +365,14 @@ class PageIndex:
         when a target names the month."""
         quarter, month = periods_of(date.fromisoformat(time[:10]))
         return [quarter.name, month.name] if month.name in self.tracked_months else [quarter.name]
+
+
+def tracked_months(conn: Connection) -> set[str]:
+    """Quarters always have live statements; a month once a target names it."""
+    return {period for period, in conn.execute(
+        select(facts.c.target_period).where(facts.c.type == "target.set",
+                                            facts.c.target_period.is_not(None)).distinct())
+            if period and "Q" not in period}
 
 
 def _target_stale(conn: Connection, data: dict[str, Any]) -> set[tuple[str, str]]:

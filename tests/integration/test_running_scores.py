@@ -16,7 +16,8 @@ from perfledger.settings import Settings
 from perfledger.simulation import simulate
 from perfledger.wiring import System
 from projections.score_updates import figures
-from projections.tables import running_totals, score_updates, stale_statements
+from projections.tables import live_statements, running_totals, score_updates, stale_statements
+from tests.builders import deal, roster, target
 from tests.integration.read_models import incoming, sample_plan
 
 pytestmark = pytest.mark.integration
@@ -117,3 +118,32 @@ def test_a_recomputation_reads_decisions_another_process_recorded(database_url: 
     finally:
         first.close()
         second.close()
+
+
+def test_a_month_has_a_live_statement_from_the_page_whose_target_names_it(system: System) -> None:
+    """Quarters always have live statements, a month once a target names it. The months tracked
+    are kept from page to page, so a target naming a month must refresh them: the sales of the
+    pages after it bear on the month's statement too."""
+    system.ledger.publish_plan(sample_plan())
+    july = Period.parse("2026-07")
+
+    def record(*events: dict[str, Any]) -> None:
+        system.ledger.record_facts(incoming(events))
+        system.runner.catch_up()
+
+    def months() -> set[str]:
+        with system.engine.connect() as conn:
+            return {p for p, in conn.execute(select(live_statements.c.period).distinct())} - {
+                "2026-Q3"}
+
+    record(roster("alice", "team-01"), target("rep:alice", "100000"))
+    record(deal("d1", "2026-07-10", "10000"))
+    assert months() == set()
+
+    record(target("rep:alice", "30000", period="2026-07", event_id="t-alice-july"))
+    record(deal("d2", "2026-07-20", "5000"))
+
+    assert months() == {"2026-07"}
+    live = system.live_statement(july, "alice")
+    assert live == system.statement(july, "alice").to_json()
+    assert live["credited_revenue"] == "15000.00"
