@@ -157,6 +157,8 @@ class ProjectionRunner:
                     conn.execute(update(projection_positions)
                                  .where(projection_positions.c.name == projection.name)
                                  .values(position=todo[-1].position))
+        for projection in self.projections:  # what a projection keeps of its rows may follow
+            getattr(projection, "committed", lambda: None)()
         return len(page)
 
     def _positions(self, conn: Connection, *, lock: bool = False) -> dict[str, int]:

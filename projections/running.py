@@ -9,13 +9,12 @@ statement itself is recomputed behind, as before."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 
 from domain.engine.credit import Sale, removes
 from domain.engine.running import (
@@ -45,9 +44,9 @@ from projections.loader import (
 )
 from projections.runner import Logged
 from projections.score_updates import record_score_updates
-from projections.tables import among, append_rows, facts, pairs_among, running_totals
+from projections.stored_totals import Key, StoredTotals, team_rows
+from projections.tables import among, facts
 
-Key = tuple[str, str]  # (rep_id, period)
 Step = Callable[[RunningTotals, Plan, Key], RunningTotals | None]
 STEPPED_KINDS = ("deal.closed", "renewal.booked", "coaching.session_held", "deal.delivered",
                  "deal.cancelled", "complaint.logged", "target.set")
@@ -66,12 +65,14 @@ class RunningPage:
 
     def __init__(self, conn: Connection, plan_for: Callable[[Period], Plan | None],
                  decisions: Callable[[Period], LedgerView],
-                 events: list[tuple[Logged, set[Key]]]) -> None:
+                 events: list[tuple[Logged, set[Key]]], stored: StoredTotals) -> None:
         self.conn = conn
+        self.store = stored
         self.decisions = decisions
         self.plans = {name: plan_for(Period.parse(name))
                       for name in {period for _, keys in events for _, period in keys}}
-        self.stored = _load(conn, {key for _, keys in events for key in keys})
+        self.stored = stored.load(conn, {key for _, keys in events for key in keys})
+        self.copy: StoredTotals | None = stored  # None once the page deleted whole teams
         self.totals: dict[Key, RunningTotals | None] = dict(self.stored)
         self.moved: dict[Key, list[str]] = defaultdict(list)  # key -> the events that moved it
         self.dropped: dict[Key, list[str]] = defaultdict(list)
@@ -147,8 +148,9 @@ class RunningPage:
             teams = {(key[1], t.team_id) for key in wide if (t := self.stored.get(key))}
             self.drop([key for key, t in self.totals.items()
                        if t is not None and (key[1], t.team_id) in teams], "")
-            _delete_teams(self.conn, wide, {
+            self.store.delete_teams(self.conn, wide, {
                 period for period, plan in self.plans.items() if plan and plan.team_bonus})
+            self.copy = None  # teams read back from here on, as this transaction sees them
         changed = {key for key in (*self.moved, *restored) if self.totals.get(key) is not None}
         causes = {key: [c for c in (*self.dropped.get(key, []), *self.moved.get(key, [])) if c]
                   for key in changed}
@@ -156,7 +158,7 @@ class RunningPage:
         for key in changed - set(standings):
             self.totals[key] = None
         changed &= set(standings)
-        replace_totals(self.conn, set(self.dropped) | set(self.moved) | changed, {
+        self.store.replace(self.conn, set(self.dropped) | set(self.moved) | changed, {
             key: totals for key in changed if (totals := self.totals[key]) is not None})
         if standings:
             record_score_updates(self.conn, standings, causes, computed_at)
@@ -208,8 +210,9 @@ class RunningPage:
         wanted: set[tuple[str, str | None]] = {
             (key[1], t.team_id) for key in changed if (t := current[key]).team_id is not None}
         known = {(key[1], t.team_id) for key, t in self.stored.items()}
-        current = {**{key: t for key, t in _team_rows(self.conn, wanted - known)
-                      if key not in gone}, **current}
+        read = (self.copy.team_rows(wanted - known).items() if self.copy is not None
+                else team_rows(self.conn, wanted - known))
+        current = {**{key: t for key, t in read if key not in gone}, **current}
         teams: dict[tuple[str, str | None], dict[Key, RunningTotals]] = defaultdict(dict)
         for key, totals in current.items():
             teams[(key[1], totals.team_id)][key] = totals
@@ -330,67 +333,6 @@ def _recorded(event: Any) -> Recorded[Any]:
                     content_hash=event.content_hash, payload=revive(event.kind, event.data))
 
 
-def _rows(conn: Connection, condition: Any) -> Iterable[tuple[Key, RunningTotals]]:
-    query = select(running_totals.c.rep_id, running_totals.c.period, running_totals.c.totals)
-    for rep, period, stored in conn.execute(query.where(condition)):
-        yield (rep, period), _decoded(stored)
-
-
-_DECODED: dict[str, RunningTotals] = {}  # stored text -> totals: a page reads back every
-DECODED_KEPT = 20_000  # teammate's totals, mostly unchanged since the page before
-
-
-def _encoded(totals: RunningTotals) -> str:
-    """The stored text of the totals, remembered as decoding to them."""
-    stored = orjson.dumps(totals.to_json()).decode()
-    _remember(stored, totals)
-    return stored
-
-
-def _decoded(stored: str) -> RunningTotals:
-    """The totals a stored text holds, decoded once per text (totals are immutable, so a text
-    always decodes to equal totals)."""
-    totals = _DECODED.get(stored)
-    if totals is None:
-        totals = RunningTotals.from_json(orjson.loads(stored))
-        _remember(stored, totals)
-    return totals
-
-
-def _remember(stored: str, totals: RunningTotals) -> None:
-    if len(_DECODED) >= DECODED_KEPT:
-        _DECODED.clear()
-    _DECODED[stored] = totals
-
-
-def _team_rows(conn: Connection, teams: set[tuple[str, str | None]]
-               ) -> list[tuple[Key, RunningTotals]]:
-    """The stored totals of every member of the (period, team) pairs."""
-    found: list[tuple[Key, RunningTotals]] = []
-    for condition in pairs_among(conn, teams, running_totals.c.period,
-                                 running_totals.c.team_id):
-        found += _rows(conn, condition)
-    return found
-
-
-def _load(conn: Connection, keys: Collection[Key]) -> dict[Key, RunningTotals]:
-    """The stored totals of `keys` and of every teammate of theirs in the same period."""
-    found: dict[Key, RunningTotals] = {}
-    for condition in _among(conn, keys):
-        found.update(_rows(conn, condition))
-    teams = {(key[1], totals.team_id) for key, totals in found.items()}
-    return {**dict(_team_rows(conn, teams)), **found}
-
-
-def replace_totals(conn: Connection, keys: set[Key], rows: dict[Key, RunningTotals]) -> None:
-    """Delete the stored totals of `keys`, then store `rows`."""
-    for condition in _among(conn, keys | set(rows)):
-        conn.execute(delete(running_totals).where(condition))
-    append_rows(conn, running_totals, [
-        {"rep_id": rep, "period": period, "team_id": totals.team_id, "totals": _encoded(totals)}
-        for (rep, period), totals in sorted(rows.items())])
-
-
 def _deal_facts(conn: Connection, deal_ids: set[str]) -> dict[str, list[Any]]:
     """Every recorded fact naming one of the deals (the page's own included), by deal id, in
     log order: a close's repeats, and what a delivery or complaint step needs of its deal."""
@@ -401,28 +343,3 @@ def _deal_facts(conn: Connection, deal_ids: set[str]) -> dict[str, list[Any]]:
                             .order_by(facts.c.position)):
         found[row.deal_id].append(row)
     return found
-
-
-def forget_totals(conn: Connection, keys: set[Key]) -> None:
-    """Delete the stored totals of `keys` and of their teammates in the same periods, which
-    hold their team's target and members: their statements' recomputation stores them afresh."""
-    _delete_teams(conn, keys, {period for _, period in keys})
-    replace_totals(conn, keys, {})
-
-
-def _delete_teams(conn: Connection, keys: set[Key], team_bonus_periods: set[str]) -> None:
-    """Delete the stored totals of the keys' teammates in periods with a team bonus."""
-    for condition in _among(conn, keys):
-        teams = {(row.period, row.team_id) for row in conn.execute(
-            select(running_totals.c.period, running_totals.c.team_id).where(
-                condition, running_totals.c.team_id.is_not(None)))
-            if row.period in team_bonus_periods}
-        for team_condition in pairs_among(conn, teams, running_totals.c.period,
-                                          running_totals.c.team_id):
-            conn.execute(delete(running_totals).where(team_condition))
-
-
-def _among(conn: Connection, keys: Iterable[Key]) -> Iterator[Any]:
-    """Conditions that together match the running totals of the (rep, period) keys."""
-    return pairs_among(conn, ((period, rep) for rep, period in keys), running_totals.c.period,
-                       running_totals.c.rep_id)

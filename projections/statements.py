@@ -30,8 +30,9 @@ from projections.loader import (
 )
 from projections.pool import across_processes
 from projections.runner import Logged, collector_paused
-from projections.running import RunningPage, forget_totals, replace_totals
+from projections.running import RunningPage
 from projections.score_updates import record_score_updates
+from projections.stored_totals import StoredTotals, forget_totals
 from projections.tables import (
     among,
     append_rows,
@@ -66,6 +67,7 @@ class LiveStatements:
         # Each period's roster and targets as of `_decided_through`, kept across pages until a
         # page brings a decision or does not follow on (another process applied pages between).
         self._decisions: dict[str, LedgerView] = {}
+        self.totals = StoredTotals()  # the stored running totals, kept across pages
         self._tracked_months: set[str] | None = None
         self._decided_through = 0
         self.bulk = False  # pages applied in bulk: statements settle at the end, nothing steps
@@ -104,7 +106,7 @@ class LiveStatements:
             forget_totals(conn, {key for _, keys, _ in bearing for key in keys})
         else:
             running = RunningPage(conn, self.plan_for, decisions,
-                                  [(logged, keys) for logged, keys, _ in bearing])
+                                  [(logged, keys) for logged, keys, _ in bearing], self.totals)
             for logged, touched, cause in bearing:
                 running.apply(logged, touched, cause)
             running.save(self.clock())
@@ -113,6 +115,10 @@ class LiveStatements:
             merge_rows(conn, stale_statements,
                        [{"rep_id": rep, "period": period} for rep, period in stale], replacing=False)
             append_rows(conn, stale_causes, causes)
+
+    def committed(self) -> None:
+        """The page's transaction has committed: its writes of running totals count."""
+        self.totals.committed()
 
     def _decisions_for(self, conn: Connection, events: Sequence[Logged]
                        ) -> Callable[[Period], LedgerView]:
@@ -194,6 +200,7 @@ class LiveStatements:
                     computed.close()
                     return groups[done:]
                 self._store(conn, period, group, members, rows, work.decisions.teams)
+            self.totals.committed()
             yield len(group)
         return []
 
@@ -203,6 +210,7 @@ class LiveStatements:
             decisions = self._settled_decisions(conn)(period)  # as of this transaction
             members, rows = recomputed(conn, Recomputation(period, plan, decisions), reps)
             self._store(conn, period, reps, members, rows, decisions.teams)
+        self.totals.committed()
 
     def _store(self, conn: Connection, period: Period, reps: list[str], members: list[str],
                rows: list[Recomputed], teams: dict[str, str]) -> None:
@@ -213,7 +221,8 @@ class LiveStatements:
         conn.execute(live_statements.insert(), [row for row, _, _ in rows])
         by_key = {(row["rep_id"], row["period"]): (totals, standing)
                   for row, totals, standing in rows}
-        replace_totals(conn, set(by_key), {key: totals for key, (totals, _) in by_key.items()})
+        self.totals.replace(conn, set(by_key),
+                            {key: totals for key, (totals, _) in by_key.items()})
         causes = _with_team_causes(_causes(conn, period, reps), teams, members, period)
         record_score_updates(conn, {key: standing for key, (_, standing) in by_key.items()},
                              causes, self.clock())

@@ -147,3 +147,26 @@ def test_a_month_has_a_live_statement_from_the_page_whose_target_names_it(system
     live = system.live_statement(july, "alice")
     assert live == system.statement(july, "alice").to_json()
     assert live["credited_revenue"] == "15000.00"
+
+
+def test_a_process_steps_from_the_totals_another_process_stored(database_url: str) -> None:
+    """Each process keeps the stored running totals from page to page. When another process
+    applied a page in between, what it stored is read again before the next step: the sales of
+    both count in what the first process publishes."""
+    first, second = (System(Settings(database_url=database_url)) for _ in range(2))
+    try:
+        first.ledger.publish_plan(sample_plan())
+        first.ledger.record_facts(incoming(
+            [roster("alice", "team-01"), roster("bob", "team-01"), target("rep:alice", "100000")]))
+        first.runner.catch_up()  # statements recomputed: their totals stored and kept
+        for system, sale in ((first, deal("d1", "2026-07-10", "10000")),
+                             (second, deal("d2", "2026-07-11", "20000")),
+                             (first, deal("d3", "2026-07-12", "5000"))):
+            system.ledger.record_facts(incoming([sale], sale["id"]))
+            system.runner.catch_up(settle=False)  # published from the stepped totals only
+
+        assert latest_updates(first)[("alice", "2026-Q3")]["credited_revenue"] == "35000.00"
+        assert_published_figures_are_current(first, {("alice", "2026-Q3"), ("bob", "2026-Q3")})
+    finally:
+        first.close()
+        second.close()
