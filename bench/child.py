@@ -24,8 +24,10 @@ def main() -> None:
     module, kind, params = sys.argv[1], sys.argv[2], orjson.loads(sys.argv[3])
     measures = importlib.import_module(f"bench.{module}").MEASURES
     # Start as `perfledger` does: its modules loaded and spared the collector's passes.
-    importlib.import_module("perfledger.cli")
-    importlib.import_module("projections.runner").spare_long_lived()
+    import perfledger.cli  # noqa: F401
+    from projections.runner import spare_long_lived
+
+    spare_long_lived()
     result = measures[kind](params)
     own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result["maxrss_kib"] = own_kib + result.pop("children_rss_kib", 0)

@@ -72,7 +72,7 @@ class RunningPage:
         self.plans = {name: plan_for(Period.parse(name))
                       for name in {period for _, keys in events for _, period in keys}}
         self.stored = stored.load(conn, {key for _, keys in events for key in keys})
-        self.copy: StoredTotals | None = stored  # None once the page deleted whole teams
+        self.deleted_teams = False  # then teams are read as this transaction sees them
         self.totals: dict[Key, RunningTotals | None] = dict(self.stored)
         self.moved: dict[Key, list[str]] = defaultdict(list)  # key -> the events that moved it
         self.dropped: dict[Key, list[str]] = defaultdict(list)
@@ -150,7 +150,7 @@ class RunningPage:
                        if t is not None and (key[1], t.team_id) in teams], "")
             self.store.delete_teams(self.conn, wide, {
                 period for period, plan in self.plans.items() if plan and plan.team_bonus})
-            self.copy = None  # teams read back from here on, as this transaction sees them
+            self.deleted_teams = True
         changed = {key for key in (*self.moved, *restored) if self.totals.get(key) is not None}
         causes = {key: [c for c in (*self.dropped.get(key, []), *self.moved.get(key, [])) if c]
                   for key in changed}
@@ -210,8 +210,8 @@ class RunningPage:
         wanted: set[tuple[str, str | None]] = {
             (key[1], t.team_id) for key in changed if (t := current[key]).team_id is not None}
         known = {(key[1], t.team_id) for key, t in self.stored.items()}
-        read = (self.copy.team_rows(wanted - known).items() if self.copy is not None
-                else team_rows(self.conn, wanted - known))
+        read = (team_rows(self.conn, wanted - known) if self.deleted_teams
+                else self.store.team_rows(wanted - known).items())
         current = {**{key: t for key, t in read if key not in gone}, **current}
         teams: dict[tuple[str, str | None], dict[Key, RunningTotals]] = defaultdict(dict)
         for key, totals in current.items():
