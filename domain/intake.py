@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from domain.aggregates import (
     AGGREGATE_FOR_TYPE,
@@ -143,6 +144,10 @@ class BatchIntake:
     def stored_events(self) -> list[StoredEvent]:
         """Everything the batch records, to be inserted in one transaction."""
         return self.recording.stored_events()
+
+    def logged(self, positions: list[int]) -> list[tuple[int, Any, Notification]]:
+        """`stored_events()` at the log positions they were inserted at, with their domain events."""
+        return self.recording.logged(positions)
 
     def _check_currency(self, envelope: Envelope) -> None:
         if isinstance(envelope.payload, CreditedSale):

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.adjustments import AdjustmentPosted, adjustment_envelope
 from domain.aggregates import Adjustment, fact_id
@@ -31,6 +31,9 @@ MAX_ATTEMPTS = 5
 # once the array is past about 8 MB (a 10,000-line batch of the simulated quarter; 600 rejected
 # lines of 20 KB).
 STORED_BYTES_PER_TRANSACTION = 4_000_000
+# The most recorded events kept for the projections to take without reading them back (a few
+# batches); past it the oldest are dropped, and read from the store as any other writer's are.
+HANDED_OVER_AT_MOST = 20_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Ledger(Application[UUID]):
                               "leave COMPRESSOR_TOPIC and CIPHER_TOPIC unset")
         self.clock = clock
         self.default_currency = default_currency
+        self._recorded: list[tuple[int, Any, Notification]] = []  # by log position, not yet taken
 
     def record_facts(self, batch: Sequence[Incoming]) -> IngestReport:
         """Validate and record a batch in one transaction; duplicates are dropped, rejects kept.
@@ -73,12 +77,40 @@ class Ledger(Application[UUID]):
                 report.add(self.record_facts(batch[len(batch) // 2:]))
                 return report
             try:
-                if stored:
-                    self.recorder.insert_events(stored)
+                positions = self.recorder.insert_events(stored) if stored else []
             except IntegrityError:
                 continue  # another writer got there first: classify again against the store
+            self._hand_over(intake, positions)
             return intake.report
         raise DomainError("the store kept refusing the batch; try again")
+
+    def take_recorded(self, start: int, limit: int) -> list[tuple[int, Any, Notification]]:
+        """Up to `limit` events this ledger recorded, as (position, domain event, notification),
+        at log positions `start`, `start + 1` and on, up to the first position it did not record:
+        what the notification log holds there, without reading it back. Empty when this ledger
+        did not record position `start` (another writer did, or it was taken already): read the
+        log then. Events before `start` are dropped, as the caller has them."""
+        recorded = self._recorded
+        skipped = 0
+        while skipped < len(recorded) and recorded[skipped][0] < start:
+            skipped += 1
+        del recorded[:skipped]
+        count = 0
+        while count < min(limit, len(recorded)) and recorded[count][0] == start + count:
+            count += 1  # up to a position another writer recorded
+        taken = recorded[:count]
+        del recorded[:count]
+        return taken
+
+    def _hand_over(self, intake: BatchIntake, positions: Sequence[int] | None) -> None:
+        """Keep a batch's events for `take_recorded`, unless the store did not say where it
+        inserted them."""
+        if positions is None or not positions:
+            return
+        if self._recorded and self._recorded[-1][0] >= positions[0]:
+            self._recorded.clear()  # positions out of order: read them from the store
+        self._recorded += intake.logged(list(positions))
+        del self._recorded[:max(0, len(self._recorded) - HANDED_OVER_AT_MOST)]
 
     def publish_plan(self, document: str) -> Plan:
         """Validate and publish a plan version; publishing the same document again is a no-op."""

@@ -9,9 +9,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, select, text, update
 
+from domain.ledger import Ledger
 from projections.tables import merge_rows, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
@@ -41,7 +41,7 @@ class Projection(Protocol):
 class ProjectionRunner:
     """Catches projections up with the log, in pages, exactly once."""
 
-    def __init__(self, engine: Engine, ledger: Application[Any],
+    def __init__(self, engine: Engine, ledger: Ledger,
                  projections: Sequence[Projection], page_size: int = 1000) -> None:
         self.engine = engine
         self.ledger = ledger
@@ -82,10 +82,18 @@ class ProjectionRunner:
             self.create_tables()
         with self.engine.connect() as conn:
             start = min(self._positions(conn).values()) + 1
-        while notifications := self.ledger.recorder.select_notifications(start, self.page_size):
-            page = [Logged(n.id, self.ledger.mapper.to_domain_event(n), n) for n in notifications]
+        while page := self._page(start):
             yield self._apply(page)  # each projection now past the page (or further already)
             start = page[-1].position + 1
+
+    def _page(self, start: int) -> list[Logged]:
+        """The log from `start` on, a page at most: handed over by the ledger when it recorded
+        it, else read from the store and decoded."""
+        if recorded := self.ledger.take_recorded(start, self.page_size):
+            return [Logged(position, event, notification)
+                    for position, event, notification in recorded]
+        return [Logged(n.id, self.ledger.mapper.to_domain_event(n), n)
+                for n in self.ledger.recorder.select_notifications(start, self.page_size)]
 
     def settling(self, step_size: int | None = None) -> Iterator[None]:
         """The projections' deferred work a step at a time (a projection with `settle_steps`

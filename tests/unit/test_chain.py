@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -75,3 +76,15 @@ def test_different_states_give_different_links(previous: str, position: int, ori
     same = link(previous, position, originator, version, topic, state)
     assert same == link(previous, position, originator, version, topic, state)
     assert (same == link(previous, position, originator, version, topic, other)) == (state == other)
+
+
+@given(st.text(), st.integers(min_value=0), st.text(), st.integers(min_value=0), st.text(),
+       st.text())
+def test_the_encoding_is_the_standard_librarys_compact_ascii_json(
+        previous: str, position: int, originator: str, version: int, topic: str,
+        digest: str) -> None:
+    """Whichever way a link is encoded (orjson for plain ASCII, else the standard library),
+    the bytes are those of `json.dumps(ensure_ascii=True)`, compact."""
+    reference = json.dumps(["perfledger-event-chain/1", previous, position, originator, version,
+                            topic, digest], ensure_ascii=True, separators=(",", ":")).encode()
+    assert link_encoding(previous, position, originator, version, topic, digest) == reference
