@@ -14,7 +14,7 @@ from perfledger.period_pass import period_pass
 from perfledger.settings import Settings
 from perfledger.simulation import simulate
 from perfledger.wiring import System, utc_now
-from tests.builders import deal, lines_of, roster, statement_bytes, target
+from tests.builders import deal, delivered, lines_of, roster, statement_bytes, target
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -89,3 +89,30 @@ def test_a_pass_states_the_reps_the_period_names_as_known(database_url: str) -> 
         assert sorted(rep for group in then for rep in group) == ["alice", "dave"]
     finally:
         system.close()
+
+
+def test_a_pass_finds_each_reps_deliveries_as_a_statement_of_its_own_does(
+        system: System) -> None:
+    """A pass reads the period's delivered deals once, where a single statement looks them up
+    from the rep's deals: deliveries of deals closed in the quarter before, and deliveries
+    recorded after `known_at`, count (or not) alike."""
+    system.ingest(lines_of(
+        roster("rep-0001", "team-x"), roster("rep-0002", "team-x"),
+        deal("OLD-1", "2026-06-20", "4000.00", ("rep-0001", "owner", "0.5"),
+             ("rep-0002", "presales", "0.5")),
+        delivered("OLD-1", "2026-07-15"),
+        deal("NEW-1", "2026-07-02", "2500.00", ("rep-0002", "owner", "1"))))
+    known = utc_now()
+    system.ingest(lines_of(delivered("NEW-1", "2026-08-01"),
+                           deal("OLD-2", "2026-05-02", "900.00", ("rep-0001", "owner", "1")),
+                           delivered("OLD-2", "2026-07-20")))
+    for as_known in (None, known):
+        stated = system.period_statements(QUARTER, known_at=as_known)
+        assert len(stated) >= REPS
+        alone = [statement_bytes(system.statement(QUARTER, s.rep_id, known_at=as_known))
+                 for s in stated]
+        assert [statement_bytes(s) for s in stated] == alone
+    lines = {s.rep_id: s.lines for s in system.period_statements(QUARTER)}
+    delivered_deals = {line.deal_id for rep in ("rep-0001", "rep-0002") for line in lines[rep]
+                       if line.kind == "delivery_bonus"}
+    assert {"OLD-1", "OLD-2", "NEW-1"} <= delivered_deals
