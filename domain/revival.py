@@ -44,10 +44,13 @@ def _effective_from(value: Any) -> Any:
     return date.fromisoformat(value) if value else value
 
 
+def _credits(credits: list[dict[str, str]]) -> tuple[Credit, ...]:
+    return tuple([_shared_credit(c["rep_id"], c["role"], c["split"]) for c in credits])
+
+
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "amount": Decimal, "value": Decimal, "effective_from": _effective_from,
-    "rep_ids": tuple, "credits": lambda credits: tuple(
-        _shared_credit(c["rep_id"], c["role"], c["split"]) for c in credits),
+    "rep_ids": tuple, "credits": _credits,
 }
 
 
@@ -59,18 +62,16 @@ class Reviver:
         self.model = model
         self.fields = [(name, CONVERTERS.get(name), field.default)
                        for name, field in model.model_fields.items()]
+        self.names = frozenset(model.model_fields)
 
     def __call__(self, data: dict[str, Any]) -> Payload:
         values: dict[str, Any] = {}
-        given: set[str] = set()
         for name, convert, default in self.fields:
             if name in data:
-                raw = data[name]
-                values[name] = convert(raw) if convert is not None else raw
-                given.add(name)
+                values[name] = data[name] if convert is None else convert(data[name])
             elif default is not PydanticUndefined:
                 values[name] = default
-        return _built(self.model, values, given)
+        return _built(self.model, values, data.keys() & self.names)
 
 
 REVIVERS = {kind: Reviver(model) for kind, model in STORED_PAYLOADS.items()}

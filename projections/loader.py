@@ -57,10 +57,12 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     closed_here = {row.deal_id for row in by_type["deal.closed"]}
     older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at, through)
     deal_ids = closed_here | delivered
-    cancellations = _by_deal(conn, "deal.cancelled", deal_ids, known_at, through)
+    of_deals: dict[str, list[Any]] = {"deal.cancelled": [], "complaint.logged": []}
+    for row in _by_deal(conn, tuple(of_deals), deal_ids, known_at, through):
+        of_deals[row.type].append(row)  # one look-up a deal for both
     in_period = {row.position for row in by_type["complaint.logged"]}
-    late_complaints = [row for row in _by_deal(conn, "complaint.logged", deal_ids, known_at,
-                                               through)
+    cancellations = of_deals["deal.cancelled"]
+    late_complaints = [row for row in of_deals["complaint.logged"]
                        if row.position not in in_period]
     if (skeleton.period, skeleton.known_at) != (period, known_at):
         raise ValueError("decisions: read for another period or known_at than the view's")
@@ -202,11 +204,13 @@ def _known(query: Select[Any], known_at: datetime | None, through: int | None) -
     return query.where(facts.c.recorded_at <= known_at.isoformat(timespec="microseconds"))
 
 
-def _by_deal(conn: Connection, kind: str, deal_ids: set[str], known_at: datetime | None,
-             through: int | None) -> list[Any]:
+def _by_deal(conn: Connection, kinds: str | tuple[str, ...], deal_ids: set[str],
+             known_at: datetime | None, through: int | None) -> list[Any]:
+    """The facts of the kind (or kinds) naming one of the deals."""
     if not deal_ids:
         return []
-    query = select(*VIEW_COLUMNS).where(facts.c.type == kind, among(conn, facts.c.deal_id, deal_ids))
+    typed = facts.c.type == kinds if isinstance(kinds, str) else facts.c.type.in_(kinds)
+    query = select(*VIEW_COLUMNS).where(typed, among(conn, facts.c.deal_id, deal_ids))
     return conn.execute(_known(query, known_at, through)).all()
 
 

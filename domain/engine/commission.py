@@ -64,6 +64,6 @@ def sale_lines(sale: Sale, plan: Plan, bands: Bands | None, start: Decimal) -> l
 
 
 def _line(sale: Sale, tier: int, rate: Decimal, base: Decimal) -> Line:
-    fact = sale.fact
+    fact = sale.fact  # a deal's (renewals earn no commission lines)
     return Line("commission", to_cents(base * rate), base, rate, fact.event_id, fact.source,
-                getattr(fact.payload, "deal_id", None), tier, fact.time)
+                fact.payload.deal_id, tier, fact.time)

@@ -49,7 +49,8 @@ class CreditBook:
     def __init__(self, view: LedgerView, plan: Plan) -> None:
         self.view = view
         self.plan = plan
-        self.deals = [d for d in known_facts(view, view.deals) if view.period.contains(d.day)]
+        known_deals = known_facts(view, view.deals)
+        self.deals = [d for d in known_deals if view.period.contains(d.day)]
         self.renewals = [r for r in known_facts(view, view.renewals)
                          if view.period.contains(r.day)]
         self.cancellations = known_facts(view, view.cancellations)
@@ -63,7 +64,7 @@ class CreditBook:
             if view.period.contains(session.day):
                 for coachee in session.payload.rep_ids:
                     self.coaching_of.setdefault(coachee, []).append(session)
-        self.deal_by_id = {d.payload.deal_id: d for d in known_facts(view, view.deals)}
+        self.deal_by_id = {d.payload.deal_id: d for d in known_deals}
         self._deals_of: dict[str, list[Recorded[DealClosed]]] = {}
         for deal in self.deals:
             for credit in deal.payload.credits:
@@ -120,9 +121,11 @@ class CreditBook:
     def counted_deals(self, rep_id: str) -> list[Sale]:
         """The rep's deals of the period that still count, in (time, event id) order."""
         if rep_id not in self._counted:
+            cancelled = self._cancelled
             self._counted[rep_id] = [
                 Sale(deal, deal.payload.amount * deal.payload.split_of(rep_id))
-                for deal in self.deals_of(rep_id) if self.cancellation_of(deal) is None]
+                for deal in self.deals_of(rep_id)
+                if deal.payload.deal_id not in cancelled or self.cancellation_of(deal) is None]
         return self._counted[rep_id]
 
     def credited_renewals(self, rep_id: str) -> list[Sale]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from domain.engine.credit import CreditBook
 from domain.engine.statement import Line
-from domain.facts import SEVERITY_RANK, ComplaintLogged
+from domain.facts import SEVERITY_RANK, ComplaintLogged, DealClosed
 from domain.money import floor_int, to_cents
 from domain.plan import ComplaintRule
 
@@ -55,17 +56,16 @@ def unit_lines(book: CreditBook, rep_id: str) -> list[Line]:
     block, amount = book.plan.units.block, book.plan.units.amount
     lines, cumulative = [], Decimal(0)
     for sale in book.counted_deals(rep_id):
-        deal = sale.fact.payload
-        count = getattr(deal, "units", 0)
-        if not count:
+        deal = cast(DealClosed, sale.fact.payload)  # counted deals are deals
+        if not deal.units:
             continue
-        units = Decimal(count) * deal.split_of(rep_id)
+        units = Decimal(deal.units) * deal.split_of(rep_id)
         blocks = unit_blocks(cumulative, units, block)
         cumulative += units
         if blocks:
             lines.append(Line("units", to_cents(blocks * amount), units, amount,
-                              sale.fact.event_id, sale.fact.source,
-                              getattr(deal, "deal_id", None), None, sale.fact.time))
+                              sale.fact.event_id, sale.fact.source, deal.deal_id, None,
+                              sale.fact.time))
     return lines
 
 
