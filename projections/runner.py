@@ -158,13 +158,16 @@ class ProjectionRunner:
     def _apply(self, page: list[Logged]) -> int:
         with self.engine.begin() as conn, collector_paused():
             positions = self._positions(conn, lock=True)
+            advanced = []
             for projection in self.projections:
                 todo = [logged for logged in page if logged.position > positions[projection.name]]
                 if todo:
                     projection.process(conn, todo)
-                    conn.execute(update(projection_positions)
-                                 .where(projection_positions.c.name == projection.name)
-                                 .values(position=todo[-1].position))
+                    advanced.append(projection.name)
+            if advanced:  # each is now at the page's end, the last of what it processed
+                conn.execute(update(projection_positions)
+                             .where(projection_positions.c.name.in_(advanced))
+                             .values(position=page[-1].position))
         for projection in self.projections:  # what a projection keeps of its rows may follow
             getattr(projection, "committed", lambda: None)()
         return len(page)
