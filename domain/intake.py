@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -96,6 +96,10 @@ class Known:
             return f"id: {envelope.key} was already recorded with different content"
         return f"data.deal_id: deal {self.deal_id or '?'} was already closed by {self.key}"
 
+    def copy(self) -> Known:
+        """The same knowledge, to be changed on its own."""
+        return replace(self, lifecycle=dict(self.lifecycle))
+
     def lifecycle_status(self, envelope: Envelope) -> str:
         """'new', 'duplicate' or a conflict reason for a delivery or cancellation of this deal."""
         known = self.lifecycle.get(envelope.type)
@@ -112,10 +116,12 @@ class BatchIntake:
     """Decides, line by line, what a batch records; `stored_events()` is then inserted at once."""
 
     def __init__(self, recorded_at: datetime, find: Callable[[UUID], Aggregate | None],
-                 currency_for: Callable[[Envelope], str], check_store: bool) -> None:
+                 currency_for: Callable[[Envelope], str], check_store: bool,
+                 deals: Mapping[UUID, Known] | None = None) -> None:
         self.find = find
         self.currency_for = currency_for
         self.check_store = check_store
+        self.deals = deals or {}  # deals as committed before, when known without the store
         self.recording = Recording(recorded_at)
         self.known: dict[UUID, Known] = {}  # what this batch records, by aggregate id
         self.report = IngestReport()
@@ -205,6 +211,9 @@ class BatchIntake:
 
     def _existing(self, aggregate_id: UUID, *, always: bool = False) -> Known | None:
         if aggregate_id in self.known:
+            return self.known[aggregate_id]
+        if always and aggregate_id in self.deals:
+            self.known[aggregate_id] = self.deals[aggregate_id].copy()
             return self.known[aggregate_id]
         if always or self.check_store:
             found = self.find(aggregate_id)

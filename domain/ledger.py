@@ -19,7 +19,7 @@ from domain.aggregates import Adjustment, fact_id
 from domain.audit import AccountingPeriod, Dispute, IssuedStatement, dispute_uuid, period_id, statement_id
 from domain.envelope import Envelope
 from domain.errors import DomainError
-from domain.intake import BatchIntake, Incoming, IngestReport
+from domain.intake import BatchIntake, Incoming, IngestReport, Known
 from domain.periods import Period, periods_of
 from domain.plan import Plan, parse_plan
 from domain.plan_book import PLAN_BOOK_ID, PlanBook
@@ -29,11 +29,13 @@ MAX_ATTEMPTS = 5
 # PostgreSQL eventsourcing inserts a batch as one array parameter inside a psycopg pipeline, and
 # with psycopg 3.3 and libpq 18 that hangs for good, client and server each waiting for the other,
 # once the array is past about 8 MB (a 10,000-line batch of the simulated quarter; 600 rejected
-# lines of 20 KB).
+# lines of 20 KB, when the array went as text; perfledger/event_store.py now sends it in binary,
+# about the size of the states themselves).
 STORED_BYTES_PER_TRANSACTION = 4_000_000
 # The most recorded events kept for the projections to take without reading them back (a few
 # batches); past it the oldest are dropped, and read from the store as any other writer's are.
 HANDED_OVER_AT_MOST = 20_000
+DEALS_KEPT = 200_000  # deals whose versions and lifecycles a ledger keeps from its own batches
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.default_currency = default_currency
         self._recorded: list[tuple[int, Any, Notification]] = []  # by log position, not yet taken
+        self._deals: dict[UUID, Known] = {}  # deals this ledger committed, oldest first
 
     def record_facts(self, batch: Sequence[Incoming]) -> IngestReport:
         """Validate and record a batch in one transaction; duplicates are dropped, rejects kept.
@@ -67,7 +70,7 @@ class Ledger(Application[UUID]):
         for attempt in range(MAX_ATTEMPTS):
             book = self.plan_book()
             intake = BatchIntake(self.clock(), self._find, self._currencies(book),
-                                 check_store=attempt > 0)
+                                 check_store=attempt > 0, deals=None if attempt else self._deals)
             for item in batch:
                 intake.take(item)
             stored = intake.stored_events()
@@ -81,6 +84,7 @@ class Ledger(Application[UUID]):
             except IntegrityError:
                 continue  # another writer got there first: classify again against the store
             self._hand_over(intake, positions)
+            self._remember_deals(intake.known)
             return intake.report
         raise DomainError("the store kept refusing the batch; try again")
 
@@ -101,6 +105,18 @@ class Ledger(Application[UUID]):
         taken = recorded[:count]
         del recorded[:count]
         return taken
+
+    def _remember_deals(self, known: dict[UUID, Known]) -> None:
+        """Keep what a committed batch knows of its deals (their versions and lifecycles), so a
+        later batch's delivery or cancellation of one need not read the deal back. Another
+        writer may have appended to a deal since: the append then collides with its version,
+        and the batch is classified again against the store."""
+        for aggregate_id, deal in known.items():
+            if deal.deal_id is not None:
+                self._deals.pop(aggregate_id, None)
+                self._deals[aggregate_id] = deal
+        for _ in range(len(self._deals) - DEALS_KEPT):
+            del self._deals[next(iter(self._deals))]
 
     def _hand_over(self, intake: BatchIntake, positions: Sequence[int] | None) -> None:
         """Keep a batch's events for `take_recorded`, unless the store did not say where it

@@ -20,6 +20,7 @@ from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
 from domain.periods import Period
 from domain.plan import Plan
+from perfledger.event_store import insert_events_in_binary
 from perfledger.period_pass import each_statement
 from perfledger.settings import Settings
 from projections.audit import AuditProjection
@@ -118,6 +119,7 @@ class System:
         self.engine = read_model_engine(settings.database_url)
         with schema_turn(self.engine):
             self.ledger = Ledger(env, clock=utc_now, default_currency=settings.default_currency)
+        insert_events_in_binary(self.ledger.recorder)
         self.statements = LiveStatements(
             self._plan_for, utc_now, reading=settings.database_url,
             processes=processes_for(settings.statement_processes))

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 FIRST = [roster("alice", "team-1"), roster("bob", "team-1"), target("rep:alice", "90000.00"),
          deal("D1", "2026-07-03", "1200.50", ("alice", "owner", "0.7"), ("bob", "presales", "0.3")),
-         renewal("R1", "2026-07-04", "300.00"), {"type": "deal.closed", "id": "broken"}]
+         renewal("R1", "2026-07-04", "300.00"), {"type": "deal.closed", "id": "broken"},
+         {"type": "deal.closed", "id": "odd", "note": 'quote " back\\slash \n ctrl\x01 é 中文 😀'}]
 SECOND = [delivered("D1", "2026-07-20"), complaint("K1", "2026-07-26", deal_id="D1"),
           coaching("S1", "2026-07-27", "mgr", "alice", "bob", minutes=45),
           deal("D1", "2026-07-03", "1200.50", ("alice", "owner", "0.7"), ("bob", "presales", "0.3"))]
@@ -51,6 +52,16 @@ def test_what_the_ledger_hands_over_is_what_the_log_reads_back(systems: tuple[Sy
         assert type(event) is type(decoded)
         assert event.__dict__ == decoded.__dict__
     assert ledger.take_recorded(start, 100) == []  # taken once
+
+
+def test_the_event_store_takes_a_batch_in_binary_on_postgresql(systems: tuple[System, System],
+                                                               database_url: str) -> None:
+    recorder = systems[0].ledger.recorder
+    statement = getattr(recorder, "insert_events_statement", None)
+    if database_url.startswith("postgresql"):
+        assert "unnest(%b::" in repr(statement)
+    else:
+        assert statement is None or "%b" not in repr(statement)
 
 
 def test_the_ledger_hands_over_a_page_at_a_time_from_where_the_reader_is(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from domain.aggregates import Deal, Rejection, deal_id_of, rejection_id
@@ -296,3 +297,43 @@ def test_a_conflict_found_on_the_second_attempt_is_rejected_and_the_rest_applied
     assert report.accepted == ["crm/crm-D2"]
     assert reasons(report) == ["id: crm/crm-D1 was already recorded with different content"]
     assert stored_deal(ledger, "D1").data["amount"] == "80000.00"
+
+
+def test_a_later_batch_takes_its_deals_from_what_this_ledger_committed() -> None:
+    ledger = in_memory_ledger()
+    record(ledger, deal("D1", "2026-07-10", "80000.00"))
+    read: list[Any] = []
+    find = ledger._find
+    ledger._find = lambda aggregate_id: read.append(aggregate_id) or find(aggregate_id)  # type: ignore[method-assign]
+
+    report = record(ledger, delivered("D1", "2026-08-01"), cancelled("D1", "2026-09-01"))
+
+    assert len(report.accepted) == 2
+    assert deal_id_of("D1") not in read
+    assert stored_deal(ledger, "D1").version == 3
+
+
+def test_a_deal_another_writer_appended_to_is_classified_against_the_store(
+        tmp_path: Path) -> None:
+    """What this ledger keeps of its deals may be behind another writer's appends: the
+    append then collides with the deal's version, and the batch is classified again."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "store.db")}
+    ours, theirs = Ledger(env, clock=Clock()), Ledger(env, clock=Clock())
+    try:
+        record(ours, deal("D1", "2026-07-10", "80000.00"))
+        record(theirs, delivered("D1", "2026-08-01", "d-1"))
+
+        again = record(ours, delivered("D1", "2026-08-01", "d-1"))
+        other = record(ours, delivered("D1", "2026-08-02", "d-2"))
+        cancel = record(ours, cancelled("D1", "2026-09-01", event_id="c-1"))
+
+        assert (again.accepted, again.duplicates, again.rejected) == ([], 1, [])
+        assert reasons(other) == ["data.deal_id: deal D1 already has deal.delivered crm/d-1"]
+        assert cancel.accepted == ["crm/c-1"]
+        found = stored_deal(ours, "D1")
+        assert found.version == 3
+        assert {kind: key for kind, (key, _) in found.lifecycle.items()} == {
+            "deal.delivered": "crm/d-1", "deal.cancelled": "crm/c-1"}
+    finally:
+        ours.close()
+        theirs.close()
