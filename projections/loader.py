@@ -20,7 +20,7 @@ from projections.tables import among, fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
-REPS_PER_VIEW = 40  # reps (in whole teams) per view when stating a whole period
+REPS_PER_VIEW = 8  # reps (in whole teams) per view when stating a whole period: see docs/decisions.md
 # What a view reads of a fact, in the order `recorded_row` unpacks it.
 VIEW_COLUMNS = (facts.c.position, facts.c.type, facts.c.deal_id, facts.c.source, facts.c.event_id,
                 facts.c.time, facts.c.recorded_at, facts.c.content_hash, facts.c.data)

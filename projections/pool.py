@@ -12,13 +12,12 @@ from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, create_engine
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Work = Callable[[Connection, Any, Any], Any]  # (connection, what every item shares, item)
 
-MAPPED_BYTES = 1 << 40  # SQLite maps as much of the file as it has, up to its own limit
 _PROCESS: dict[str, Any] = {}  # a pool process's engine, shared inputs and work
 
 
@@ -44,17 +43,8 @@ def across_processes(reading: str, processes: int, shared: Any,
 
 def _start_process(reading: str, shared: Any, work: Work) -> None:
     """A pool process only reads, and what it reads is fixed by the caller's last position, so
-    it needs neither the write lock SQLite connections of the ledger take nor a snapshot. On
-    SQLite it reads the file through memory-mapped I/O: a group's facts are looked up row by
-    row all over the file, and each read is then a memory access, not a system call."""
-    engine = create_engine(reading)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _mapped)
-    _PROCESS.update(engine=engine, shared=shared, work=work)
-
-
-def _mapped(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute(f"PRAGMA mmap_size={MAPPED_BYTES}")
+    it needs neither the write lock SQLite connections of the ledger take nor a snapshot."""
+    _PROCESS.update(engine=create_engine(reading), shared=shared, work=work)
 
 
 def _run(item: Any) -> Any:

@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.integration
 
 QUARTER = Period.parse("2026-Q3")
-REPS = 130  # more than three groups of about 40 reps
+REPS = 130  # many groups of a team or two each
 PLAN = (ROOT / "perfledger/samples/plan.yaml").read_text()
 RICHER_PLAN = PLAN.replace("version: 1", "version: 2", 1).replace('rate: "0.08"', 'rate: "0.1"', 1)
 
