@@ -83,7 +83,7 @@ class Ledger(Application[UUID]):
                 positions = self.recorder.insert_events(stored) if stored else []
             except IntegrityError:
                 continue  # another writer got there first: classify again against the store
-            self._hand_over(intake, positions)
+            self._hand_over(intake, positions, len(stored))
             self._remember_deals(intake.known)
             return intake.report
         raise DomainError("the store kept refusing the batch; try again")
@@ -118,10 +118,11 @@ class Ledger(Application[UUID]):
         for _ in range(len(self._deals) - DEALS_KEPT):
             del self._deals[next(iter(self._deals))]
 
-    def _hand_over(self, intake: BatchIntake, positions: Sequence[int] | None) -> None:
+    def _hand_over(self, intake: BatchIntake, positions: Sequence[int] | None,
+                   inserted: int) -> None:
         """Keep a batch's events for `take_recorded`, unless the store did not say where it
-        inserted them."""
-        if positions is None or not positions:
+        inserted each of them (the batch is committed either way: they are read back then)."""
+        if not positions or len(positions) != inserted:
             return
         if self._recorded and self._recorded[-1][0] >= positions[0]:
             self._recorded.clear()  # positions out of order: read them from the store
