@@ -55,7 +55,7 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
         by_type[row.type].append(row)
     delivered = {row.deal_id for row in by_type["deal.delivered"]}
     closed_here = {row.deal_id for row in by_type["deal.closed"]}
-    older = _by_deal(conn, "deal.closed", delivered - closed_here, known_at, through)
+    older = _by_deal(conn, ("deal.closed",), delivered - closed_here, known_at, through)
     deal_ids = closed_here | delivered
     of_deals: dict[str, list[Any]] = {"deal.cancelled": [], "complaint.logged": []}
     for row in _by_deal(conn, tuple(of_deals), deal_ids, known_at, through):
@@ -109,7 +109,7 @@ def _deliveries(conn: Connection, period: Period, reps: Collection[str],
     if delivered is not None:
         wanted = {deal_id for deal_id, credited in delivered.items()
                   if not credited.isdisjoint(reps)}
-        return _by_deal(conn, "deal.delivered", wanted, known_at, through)
+        return _by_deal(conn, ("deal.delivered",), wanted, known_at, through)
     column = facts.c.quarter if period.is_quarter else facts.c.month
     rep_deals = _known(select(facts.c.deal_id).join(
         fact_reps, fact_reps.c.position == facts.c.position).where(
@@ -204,13 +204,13 @@ def _known(query: Select[Any], known_at: datetime | None, through: int | None) -
     return query.where(facts.c.recorded_at <= known_at.isoformat(timespec="microseconds"))
 
 
-def _by_deal(conn: Connection, kinds: str | tuple[str, ...], deal_ids: set[str],
+def _by_deal(conn: Connection, kinds: tuple[str, ...], deal_ids: set[str],
              known_at: datetime | None, through: int | None) -> list[Any]:
-    """The facts of the kind (or kinds) naming one of the deals."""
+    """The facts of the kinds naming one of the deals."""
     if not deal_ids:
         return []
-    typed = facts.c.type == kinds if isinstance(kinds, str) else facts.c.type.in_(kinds)
-    query = select(*VIEW_COLUMNS).where(typed, among(conn, facts.c.deal_id, deal_ids))
+    query = select(*VIEW_COLUMNS).where(facts.c.type.in_(kinds),
+                                        among(conn, facts.c.deal_id, deal_ids))
     return conn.execute(_known(query, known_at, through)).all()
 
 
