@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from projections.tables import merge_rows, projection_positions, score_updates
+from projections.tables import lone_statements, merge_rows, projection_positions, score_updates
 
 PUBLISHER = "score-updates-published"
 PAGE = 1000
@@ -27,19 +27,20 @@ class ScorePublisher:
         """Up to a page of rows after the tracked position, oldest first."""
         published = select(projection_positions.c.position).where(
             projection_positions.c.name == PUBLISHER).scalar_subquery()
-        with self.engine.connect() as conn:
+        with lone_statements(self.engine) as conn:
             return list(conn.execute(select(score_updates).where(
                 score_updates.c.id > func.coalesce(published, 0))
                 .order_by(score_updates.c.id).limit(PAGE)))
 
     def advance(self, position: int) -> None:
         """Record that everything up to `position` was acknowledged by the broker."""
-        with self.engine.begin() as conn:
+        with lone_statements(self.engine) as conn:
             merge_rows(conn, projection_positions, [{"name": PUBLISHER, "position": position}],
                        replacing=True)
 
     async def publish_pending(self, send: Send) -> int:
-        """Send every unpublished row, waiting for the broker's acknowledgements page by page."""
+        """Send every unpublished row, waiting for the broker's acknowledgements page by page,
+        until a page comes back short: rows written since are the next call's."""
         published = 0
         while rows := await asyncio.to_thread(self.pending):
             futures = [await send(f"{row.rep_id}|{row.period}".encode(), row.payload.encode())
@@ -47,4 +48,6 @@ class ScorePublisher:
             await asyncio.gather(*futures)
             await asyncio.to_thread(self.advance, rows[-1].id)
             published += len(rows)
+            if len(rows) < PAGE:
+                break
         return published
