@@ -15,8 +15,8 @@ from domain.ledger import Ledger
 from projections.tables import lone_statements, merge_rows, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
-# On PostgreSQL the facts tables' statistics are refreshed as live pages come in, each time the
-# log has grown this many times over since the process last did (and past STATISTICS_FROM).
+# On PostgreSQL the facts tables' statistics are refreshed as pages come in, each time the log
+# has grown this many times over since the process last did (and past STATISTICS_FROM).
 STATISTICS_GROWTH = 2
 STATISTICS_FROM = 1_000
 
@@ -52,7 +52,6 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.page_size = page_size
         self._ready = False
-        self._bulk = False
         self._analysed_at = 0  # the log position when this process last refreshed statistics
 
     def create_tables(self) -> None:
@@ -143,11 +142,10 @@ class ProjectionRunner:
                 if hasattr(projection, "in_bulk"):
                     bulk.enter_context(projection.in_bulk())
             self.page_size = page_size or configured
-            self._bulk = True
             try:
                 yield
             finally:
-                self.page_size, self._bulk = configured, False
+                self.page_size = configured
         self._refresh_statistics()
 
     def _refresh_statistics(self) -> None:
@@ -165,13 +163,13 @@ class ProjectionRunner:
     def _keep_statistics(self, position: int) -> None:
         """On PostgreSQL, refresh the facts tables' statistics once the log has doubled since
         this process last did. Autovacuum analyses a table within a minute or so of its growth,
-        and until it has, the planner takes a table that has grown from empty for empty: it
-        restored one rep's running totals by walking every fact of the quarter (1-2.5 s per page
-        of the Kafka worker 20-50 s into a stream, against 0.5 ms once analysed), and whether a
+        and until it has, the planner takes a table that has grown from empty for empty: the
+        Kafka worker restored one rep's running totals by walking every fact of the quarter
+        (1-2.5 s a page 20-50 s into a stream, against 0.5 ms once analysed), and whether a
         stream kept up at 1,000 events/s came down to when autovacuum got there. An ANALYZE of
         both tables costs about 0.1 s at 30,000 facts; doubling keeps them to a few in a
-        table's life."""
-        if (self._bulk or self.engine.dialect.name != "postgresql"
+        table's life (a 100k-event ingest: 8, and it ran 5 % faster for them)."""
+        if (self.engine.dialect.name != "postgresql"
                 or position < max(STATISTICS_FROM, STATISTICS_GROWTH * self._analysed_at)):
             return
         self._analysed_at = position
