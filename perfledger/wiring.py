@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -20,7 +20,11 @@ from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
 from domain.periods import Period
 from domain.plan import Plan
-from perfledger.event_store import insert_events_in_binary
+from perfledger.event_store import (
+    events_table,
+    insert_events_in_binary,
+    leave_insert_vacuums_to_the_runner,
+)
 from perfledger.period_pass import each_statement
 from perfledger.settings import Settings
 from projections.audit import AuditProjection
@@ -98,16 +102,17 @@ def read_model_engine(url: str) -> Engine:
 
 
 @contextmanager
-def schema_turn(engine: Engine) -> Iterator[None]:
+def schema_turn(engine: Engine) -> Iterator[Connection | None]:
     """Processes starting at once on PostgreSQL take turns creating the event store's tables and
     functions: the recorder runs CREATE OR REPLACE FUNCTION at every start, and two of those at
-    once fail with "tuple concurrently updated". SQLite serialises writers by itself."""
+    once fail with "tuple concurrently updated". SQLite serialises writers by itself. On
+    PostgreSQL the turn's connection is given, to change the tables within it."""
     if engine.dialect.name != "postgresql":
-        yield
+        yield None
         return
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        yield
+        yield conn
 
 
 class System:
@@ -117,8 +122,11 @@ class System:
         self.settings = settings
         env = event_store_env(settings.database_url)
         self.engine = read_model_engine(settings.database_url)
-        with schema_turn(self.engine):
+        with schema_turn(self.engine) as conn:
             self.ledger = Ledger(env, clock=utc_now, default_currency=settings.default_currency)
+            events = events_table(self.ledger.recorder)
+            if conn is not None and events is not None:
+                leave_insert_vacuums_to_the_runner(conn, events)
         insert_events_in_binary(self.ledger.recorder)
         self.statements = LiveStatements(
             self._plan_for, utc_now, reading=settings.database_url,
@@ -127,7 +135,7 @@ class System:
             self.engine, self.ledger,
             [FactsProjection(), self.statements, CollaborationProjection(), AuditProjection(),
              EventChainProjection()],
-            page_size=settings.projection_page_size)
+            page_size=settings.projection_page_size, events_table=events)
 
     def _plan_for(self, period: Period, known_at: datetime | None = None) -> Plan | None:
         return self.ledger.plan_book().plan_for(period, known_at)

@@ -1,5 +1,6 @@
 """PostgreSQL plans the read models' queries from statistics: pages keep those of the facts tables
-in step with the log as it grows, where autovacuum may take a minute or more."""
+in step with the log as it grows, where autovacuum may take a minute or more; and they vacuum the
+events table, which a vacuum of autovacuum's would stall every insert into."""
 
 from __future__ import annotations
 
@@ -50,6 +51,24 @@ def test_pages_refresh_the_statistics_each_time_the_log_doubles(system: System) 
     assert planned[0] == -1, "a new table is never analysed"
     assert len(refreshed) >= 3, planned  # from 50 positions on, at every doubling
     assert refreshed[-1] > facts_held(system) / 2 - 1, "never more than half the table behind"
+
+
+def test_pages_vacuum_the_events_table_which_autovacuum_leaves_them(system: System) -> None:
+    def events_table() -> tuple[int, list[str]]:
+        with system.engine.connect() as conn:
+            row = conn.execute(text("SELECT relallvisible, reloptions FROM pg_class "
+                                    "WHERE relname = 'perfledger_events'")).one()
+            return int(row.relallvisible), list(row.reloptions or [])
+
+    visible, options = events_table()
+    assert visible == 0, "never vacuumed"
+    assert "autovacuum_vacuum_insert_scale_factor=2.0" in options
+    system.ledger.publish_plan(sample_plan())
+    events = list(simulate("2026-Q3", reps=12, seed=11))[:400]
+    for start in range(0, len(events), 20):
+        system.ledger.record_facts(incoming(events[start:start + 20], f"page{start}"))
+        system.runner.catch_up(settle=False)
+    assert events_table()[0] > 0, "vacuumed: its pages are marked all-visible"
 
 
 def test_a_bulk_load_ends_with_statistics_of_the_whole_table(postgres_url: str,
