@@ -1,4 +1,4 @@
-"""The event store's inserts on PostgreSQL, sent in binary.
+"""The event store's table on PostgreSQL: its inserts sent in binary, its vacuum left to the runner.
 
 eventsourcing inserts a batch of stored events as one parameter: an array of its composite type
 (originator id, version, topic, state), unnested by the server. psycopg dumps a composite as text
@@ -42,7 +42,7 @@ def _binary(part: Composable) -> Composable:
 # `deadlock_timeout` (1 s) has the vacuum cancelled: a worker streaming 1,000 events/s stalled
 # for 0.9 s each time autovacuum came for the growing table (every fifth of its size in new rows),
 # and the table stayed unvacuumed. The projection runner vacuums it instead, each time the log has
-# doubled, between its pages (`ProjectionRunner._keep_statistics`); autovacuum comes for new rows
+# doubled, between its pages (`ProjectionRunner._keep_tables`); autovacuum comes for new rows
 # only once they are twice the table, which the runner's doubling gets to first.
 AUTOVACUUM_INSERT_SCALE = 2.0
 

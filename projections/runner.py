@@ -15,8 +15,9 @@ from domain.ledger import Ledger
 from projections.tables import lone_statements, merge_rows, metadata, projection_positions
 
 SCHEMA_LOCK = 7_311_000  # advisory lock id for creating the read-model tables
-# On PostgreSQL the facts tables' statistics are refreshed as pages come in, each time the log
-# has grown this many times over since the process last did (and past STATISTICS_FROM).
+# On PostgreSQL the facts tables' statistics are refreshed, and the events table vacuumed, as
+# pages come in, each time the log has grown this many times over since the process last did
+# (and past STATISTICS_FROM).
 STATISTICS_GROWTH = 2
 STATISTICS_FROM = 1_000
 
@@ -54,7 +55,7 @@ class ProjectionRunner:
         self.page_size = page_size
         self.events_table = events_table  # on PostgreSQL: vacuumed as the log doubles
         self._ready = False
-        self._analysed_at = 0  # the log position when this process last refreshed statistics
+        self._analysed_at = 0  # the log position when this process last kept the tables
 
     def create_tables(self) -> None:
         """Create missing read-model tables, indexes and tracking rows (idempotent). Processes starting
