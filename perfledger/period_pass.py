@@ -17,7 +17,14 @@ from sqlalchemy import Connection, Engine, func, select
 from domain.engine import LedgerView, Statement, calculate_many
 from domain.periods import Period
 from domain.plan import Plan
-from projections.loader import Delivered, group_view, load_decisions, load_delivered, period_groups
+from projections.loader import (
+    Delivered,
+    group_view,
+    load_decisions,
+    load_delivered,
+    load_disputed,
+    period_groups,
+)
 from projections.pool import across_processes, processes_for
 from projections.runner import collector_paused
 from projections.tables import facts
@@ -28,12 +35,14 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class PeriodPass:
     """What every group of one pass shares: the period, the plan, the roster and targets, the
-    deals delivered in the period, and the last ledger position read."""
+    deals delivered in the period, the deals disputed (cancelled or complained of), and the last
+    ledger position read."""
 
     period: Period
     plan: Plan
     decisions: LedgerView
     delivered: Delivered
+    disputed: frozenset[str]
     known_at: datetime | None
     through: int
     provenance: bool = True
@@ -41,7 +50,7 @@ class PeriodPass:
     def state(self, conn: Connection, group: list[str]) -> list[Statement]:
         """The statements of one group of whole teams."""
         view, reps = group_view(conn, self.period, group, self.decisions, self.known_at,
-                                self.through, self.delivered)
+                                self.through, self.delivered, self.disputed)
         return calculate_many(view, self.plan, reps, provenance=self.provenance)
 
 
@@ -51,7 +60,7 @@ def period_pass(conn: Connection, period: Period, plan: Plan, known_at: datetime
     through = conn.execute(select(func.coalesce(func.max(facts.c.position), 0))).scalar_one()
     decisions = load_decisions(conn, period, known_at, through)
     shared = PeriodPass(period, plan, decisions, load_delivered(conn, period, known_at, through),
-                        known_at, through, provenance)
+                        load_disputed(conn, known_at, through), known_at, through, provenance)
     return shared, period_groups(conn, period, decisions, known_at, through=through)
 
 

@@ -16,7 +16,7 @@ from domain.envelope import PAYLOAD_TYPES
 from domain.periods import Period
 from domain.revival import revive
 from domain.targets import TargetDecision
-from projections.tables import among, fact_reps, facts
+from projections.tables import DISPUTES, among, fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
@@ -29,13 +29,16 @@ VIEW_COLUMNS = (facts.c.position, facts.c.type, facts.c.deal_id, facts.c.source,
 def load_view(conn: Connection, period: Period, reps: Collection[str] | None = None,
               known_at: datetime | None = None, *, with_teams: bool = True,
               decisions: LedgerView | None = None, through: int | None = None,
-              delivered: Delivered | None = None) -> LedgerView:
+              delivered: Delivered | None = None,
+              disputed: frozenset[str] | None = None) -> LedgerView:
     """The facts and decisions bearing on the period for the reps (all reps when None), widened
     to the reps' whole teams so team bonuses can be decided. `decisions`, when given, is the
     period's `load_decisions` as known at `known_at`, already read. `through`, when given, is
     the last ledger position read: several readers of one period agree on what they see.
     `delivered`, when given, is the period's `load_delivered` as known at `known_at` up to
-    `through`, already read: the reps' deliveries are then looked up by their deals."""
+    `through`, already read: the reps' deliveries are then looked up by their deals.
+    `disputed`, when given, is `load_disputed` as known at `known_at` up to `through`, already
+    read: only those of the reps' deals are looked up for cancellations and complaints."""
     skeleton = decisions or load_decisions(conn, period, known_at, through,
                                            reps if with_teams else None)
     if reps is not None and with_teams:
@@ -57,6 +60,8 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     closed_here = {row.deal_id for row in by_type["deal.closed"]}
     older = _by_deal(conn, ("deal.closed",), delivered - closed_here, known_at, through)
     deal_ids = closed_here | delivered
+    if disputed is not None:
+        deal_ids &= disputed
     of_deals: dict[str, list[Any]] = {"deal.cancelled": [], "complaint.logged": []}
     for row in _by_deal(conn, tuple(of_deals), deal_ids, known_at, through):
         of_deals[row.type].append(row)  # one look-up a deal for both
@@ -100,6 +105,16 @@ def load_delivered(conn: Connection, period: Period, known_at: datetime | None =
     for deal_id, rep_id in conn.execute(query):
         credited.setdefault(deal_id, set()).add(rep_id)
     return {deal_id: frozenset(reps) for deal_id, reps in credited.items()}
+
+
+def load_disputed(conn: Connection, known_at: datetime | None = None,
+                  through: int | None = None) -> frozenset[str]:
+    """Every deal a cancellation or complaint names (as known at `known_at`, up to `through`),
+    in any period: read once for a pass over a period's groups of reps, so each group looks
+    up only those of its deals (about one in twenty) instead of every deal of its reps (a
+    tenth of a 1M-event replay). Read from the partial index of disputes: 39,000 of 1M facts."""
+    return frozenset(conn.execute(_known(select(facts.c.deal_id).where(DISPUTES),
+                                         known_at, through)).scalars())
 
 
 def _deliveries(conn: Connection, period: Period, reps: Collection[str],
@@ -147,10 +162,11 @@ def period_groups(conn: Connection, period: Period, decisions: LedgerView,
 
 def group_view(conn: Connection, period: Period, group: list[str], decisions: LedgerView,
                known_at: datetime | None = None, through: int | None = None,
-               delivered: Delivered | None = None) -> tuple[LedgerView, list[str]]:
+               delivered: Delivered | None = None, disputed: frozenset[str] | None = None
+               ) -> tuple[LedgerView, list[str]]:
     """One group's view, with the reps it states."""
     view = load_view(conn, period, group, known_at, decisions=decisions, through=through,
-                     delivered=delivered)
+                     delivered=delivered, disputed=disputed)
     return view, sorted(reps_in(view) & set(group))
 
 

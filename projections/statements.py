@@ -23,7 +23,10 @@ from domain.plan import Plan
 from domain.plan_book import PlanBook
 from projections.facts import FactsProjection, named_reps
 from projections.loader import (
+    Delivered,
     load_decisions,
+    load_delivered,
+    load_disputed,
     load_view,
     team_groups,
     widen_to_teams,
@@ -190,7 +193,9 @@ class LiveStatements:
         assert self.reading is not None
         with engine.connect() as conn:
             through = _facts_position(conn)
-            work = Recomputation(period, plan, self._settled_decisions(conn)(period), through)
+            work = Recomputation(period, plan, self._settled_decisions(conn)(period), through,
+                                 load_delivered(conn, period, through=through),
+                                 load_disputed(conn, through=through))
         computed = across_processes(self.reading, min(self.processes, len(groups)), work,
                                     recomputed, groups)
         for done, (group, (members, rows)) in enumerate(zip(groups, computed, strict=True)):
@@ -237,12 +242,15 @@ Recomputed = tuple[dict[str, Any], RunningTotals, Standing]  # live_statements r
 @dataclass(frozen=True)
 class Recomputation:
     """What recomputing a period's stale statements shares: the period, its plan, its roster and
-    targets, and (spread over processes) the last ledger position read."""
+    targets, and (spread over processes) the last ledger position read, with the deals
+    delivered in the period and those disputed up to it (projections/loader.py)."""
 
     period: Period
     plan: Plan
     decisions: LedgerView
     through: int | None = None
+    delivered: Delivered | None = None
+    disputed: frozenset[str] | None = None
 
 
 def recomputed(conn: Connection, work: Recomputation, reps: list[str]
@@ -251,7 +259,8 @@ def recomputed(conn: Connection, work: Recomputation, reps: list[str]
     sales move the bonus of every member of the team): who was recomputed, and what to store."""
     with collector_paused():  # the view is gone before it resumes
         return _recomputed(load_view(conn, work.period, reps, decisions=work.decisions,
-                                     through=work.through), work.plan, reps)
+                                     through=work.through, delivered=work.delivered,
+                                     disputed=work.disputed), work.plan, reps)
 
 
 def _recomputed(view: LedgerView, plan: Plan, reps: list[str]

@@ -123,6 +123,10 @@ projection_positions = Table(
     Column("position", Integer, nullable=False),
 )
 
+# The facts that may undo or claw back a deal's credit, as a condition both the partial index of
+# them and the queries it serves spell out (a planner matches the index by its condition's text).
+DISPUTES = text("type IN ('deal.cancelled', 'complaint.logged')")
+
 # One row per recorded fact or decision, indexed by period for the engine and for replays.
 facts = Table(
     "facts", metadata,
@@ -148,6 +152,9 @@ facts = Table(
     # The roster is read whole by every view; without this it is a scan of every fact.
     Index("facts_roster", "position", sqlite_where=text("type = 'roster.assigned'"),
           postgresql_where=text("type = 'roster.assigned'")),
+    # The deals disputed, for a pass over a period (projections/loader.py: `load_disputed`).
+    Index("facts_disputes", "deal_id", "position", sqlite_where=DISPUTES,
+          postgresql_where=DISPUTES),
 )
 
 # Every rep a fact names (credits, accountable rep, coachees, roster, target scope).

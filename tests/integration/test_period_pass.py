@@ -14,7 +14,16 @@ from perfledger.period_pass import period_pass
 from perfledger.settings import Settings
 from perfledger.simulation import simulate
 from perfledger.wiring import System, utc_now
-from tests.builders import deal, delivered, lines_of, roster, statement_bytes, target
+from tests.builders import (
+    cancelled,
+    complaint,
+    deal,
+    delivered,
+    lines_of,
+    roster,
+    statement_bytes,
+    target,
+)
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -116,3 +125,33 @@ def test_a_pass_finds_each_reps_deliveries_as_a_statement_of_its_own_does(
     delivered_deals = {line.deal_id for rep in ("rep-0001", "rep-0002") for line in lines[rep]
                        if line.kind == "delivery_bonus"}
     assert {"OLD-1", "OLD-2", "NEW-1"} <= delivered_deals
+
+
+def test_a_pass_finds_each_reps_cancellations_and_complaints_as_a_statement_of_its_own_does(
+        system: System) -> None:
+    """A pass reads the disputed deals once, where a single statement looks up every deal of
+    the rep's: cancellations and complaints in the quarter or after it, of deals closed in it
+    or delivered in it, and those recorded after `known_at`, count (or not) alike."""
+    system.ingest(lines_of(
+        roster("rep-0001", "team-x"), roster("rep-0002", "team-x"),
+        deal("SOLD-1", "2026-07-03", "3000.00", ("rep-0001", "owner", "1")),
+        cancelled("SOLD-1", "2026-08-10"),
+        deal("SOLD-2", "2026-07-04", "2000.00", ("rep-0002", "owner", "1")),
+        complaint("K-1", "2026-10-02", rep_id="rep-0002", deal_id="SOLD-2"),  # the next quarter
+        deal("OLD-1", "2026-06-25", "1500.00", ("rep-0001", "owner", "1")),
+        delivered("OLD-1", "2026-07-12"),
+        cancelled("OLD-1", "2026-07-30")))
+    known = utc_now()
+    system.ingest(lines_of(
+        deal("SOLD-3", "2026-07-05", "2500.00", ("rep-0001", "owner", "1")),
+        complaint("K-2", "2026-07-20", rep_id="rep-0001", deal_id="SOLD-3"),
+        cancelled("SOLD-2", "2026-09-01")))
+    for as_known in (None, known):
+        stated = system.period_statements(QUARTER, known_at=as_known)
+        alone = [statement_bytes(system.statement(QUARTER, s.rep_id, known_at=as_known))
+                 for s in stated]
+        assert [statement_bytes(s) for s in stated] == alone
+    lines = {s.rep_id: s.lines for s in system.period_statements(QUARTER)}
+    kinds = {(line.deal_id, line.kind) for rep in ("rep-0001", "rep-0002") for line in lines[rep]}
+    assert ("SOLD-3", "clawback") in kinds
+    assert not {deal_id for deal_id, _ in kinds} & {"SOLD-1", "SOLD-2", "OLD-1"}
