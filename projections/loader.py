@@ -21,9 +21,11 @@ from projections.tables import DISPUTES, among, fact_reps, facts
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
 REPS_PER_VIEW = 8  # reps (in whole teams) per view when stating a whole period: see docs/decisions.md
-# What a view reads of a fact, in the order `recorded_row` unpacks it.
+# What a view reads of a fact, in the order `recorded_row` unpacks it. A view's rows are read by
+# index, not by attribute (0.1 against 0.4 µs a read: 0.6 CPU-s of a 1M-event replay).
 VIEW_COLUMNS = (facts.c.position, facts.c.type, facts.c.deal_id, facts.c.source, facts.c.event_id,
                 facts.c.time, facts.c.recorded_at, facts.c.content_hash, facts.c.data)
+POSITION, TYPE, DEAL_ID = 0, 1, 2
 
 
 def load_view(conn: Connection, period: Period, reps: Collection[str] | None = None,
@@ -55,20 +57,20 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
         rows = conn.execute(query).all()
     by_type: dict[str, list[Any]] = {kind: [] for kind in PAYLOAD_TYPES}
     for row in rows:
-        by_type[row.type].append(row)
-    delivered = {row.deal_id for row in by_type["deal.delivered"]}
-    closed_here = {row.deal_id for row in by_type["deal.closed"]}
+        by_type[row[TYPE]].append(row)
+    delivered = {row[DEAL_ID] for row in by_type["deal.delivered"]}
+    closed_here = {row[DEAL_ID] for row in by_type["deal.closed"]}
     older = _by_deal(conn, ("deal.closed",), delivered - closed_here, known_at, through)
     deal_ids = closed_here | delivered
     if disputed is not None:
         deal_ids &= disputed
     of_deals: dict[str, list[Any]] = {"deal.cancelled": [], "complaint.logged": []}
     for row in _by_deal(conn, tuple(of_deals), deal_ids, known_at, through):
-        of_deals[row.type].append(row)  # one look-up a deal for both
-    in_period = {row.position for row in by_type["complaint.logged"]}
+        of_deals[row[TYPE]].append(row)  # one look-up a deal for both
+    in_period = {row[POSITION] for row in by_type["complaint.logged"]}
     cancellations = of_deals["deal.cancelled"]
     late_complaints = [row for row in of_deals["complaint.logged"]
-                       if row.position not in in_period]
+                       if row[POSITION] not in in_period]
     if (skeleton.period, skeleton.known_at) != (period, known_at):
         raise ValueError("decisions: read for another period or known_at than the view's")
     return skeleton.with_facts(
