@@ -61,6 +61,9 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.default_currency = default_currency
         self._recorded: list[tuple[int, Any, Notification]] = []  # by log position, not yet taken
+        # Whether a recorded batch's events are kept for `take_recorded`: not while another
+        # process applies them to the read models (it reads them back from the store).
+        self.hands_over = True
         self._deals: dict[UUID, Known] = {}  # deals this ledger committed, oldest first
 
     def record_facts(self, batch: Sequence[Incoming]) -> IngestReport:
@@ -122,7 +125,7 @@ class Ledger(Application[UUID]):
                    inserted: int) -> None:
         """Keep a batch's events for `take_recorded`, unless the store did not say where it
         inserted each of them (the batch is committed either way: they are read back then)."""
-        if not positions or len(positions) != inserted:
+        if not self.hands_over or not positions or len(positions) != inserted:
             return
         if self._recorded and self._recorded[-1][0] >= positions[0]:
             self._recorded.clear()  # positions out of order: read them from the store

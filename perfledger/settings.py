@@ -11,6 +11,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///perfledger.db"
     default_currency: str = "USD"
     ingest_batch_size: int = 4000  # lines per store transaction (and per page) of a file's ingest
+    # A file's ingest applies its batches to the read models in a second process while it
+    # records the next ones (on a machine of more than one CPU): see `System.ingest`.
+    ingest_pages_alongside: bool = True
     projection_page_size: int = 1000
     statement_processes: int = 0  # processes stating a whole period (replay, close); 0: one per CPU
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +23,7 @@ from domain.intake import Incoming, IngestReport
 from domain.ledger import Ledger
 from domain.periods import Period
 from domain.plan import Plan
+from perfledger.alongside import alongside
 from perfledger.event_store import (
     events_table,
     insert_events_in_binary,
@@ -38,6 +42,25 @@ from projections.statements import LiveStatements
 from projections.tables import live_statements, stale_statements
 
 T = TypeVar("T")
+PAGES_POLL_SECONDS = 0.005  # how often an ingest's pages process looks for a new batch when idle
+
+
+def _apply_pages(settings: Settings, finished: Event) -> None:
+    """The pages process of an ingest (perfledger/alongside.py): apply, in bulk, whatever the
+    ledger commits until the recording has finished and nothing is left. It reads each batch
+    back from the store (8 s for a 100k-event quarter, against 5.3 s handed over in memory),
+    in pages of a batch."""
+    system = System(settings)
+    try:
+        with system.runner.in_bulk(page_size=settings.ingest_batch_size):
+            while True:
+                last = finished.is_set()  # before looking: all it waited for has committed
+                if system.runner.catch_up(settle=False) == 0:
+                    if last:
+                        return
+                    finished.wait(PAGES_POLL_SECONDS)
+    finally:
+        system.close()
 
 
 def batched(items: Iterable[T], size: int) -> Iterable[Sequence[T]]:
@@ -149,18 +172,41 @@ class System:
 
     def ingest(self, items: Iterable[Incoming],
                on_batch: Callable[[int], None] | None = None) -> IngestReport:
-        """Record inbound lines in batches, bringing the read models up to date after each, in
-        bulk: statements are recomputed, and their score updates written, once at the end; each
-        batch is applied as one page."""
+        """Record inbound lines in batches, bringing the read models up to date in bulk:
+        statements are recomputed, and their score updates written, once at the end; each batch
+        is applied as one page. From the second batch on, and when the settings and the machine
+        allow, a second process applies each batch once it has committed, while this one
+        records the next (`_apply_pages`): a 100k-event quarter took 9.7-9.8 s on SQLite and
+        10.9-11.1 s on PostgreSQL that way, against 15 s and 17 s in turn."""
         report = IngestReport()
         with self.runner.in_bulk(page_size=self.settings.ingest_batch_size):
-            for batch in batched(items, self.settings.ingest_batch_size):
-                report.add(self.ledger.record_facts(batch))
-                self.runner.catch_up(settle=False)
-                if on_batch is not None:
-                    on_batch(len(batch))
-            self.runner.catch_up()
+            with ExitStack() as paging:
+                beside = False
+                for number, batch in enumerate(batched(items, self.settings.ingest_batch_size)):
+                    if number == 1 and self._pages_alongside():
+                        paging.enter_context(self._not_handing_over())
+                        paging.enter_context(alongside(partial(_apply_pages, self.settings),
+                                                       "perfledger-pages"))
+                        beside = True
+                    report.add(self.ledger.record_facts(batch))
+                    if not beside:
+                        self.runner.catch_up(settle=False)
+                    if on_batch is not None:
+                        on_batch(len(batch))
+            self.runner.catch_up()  # what the pages process left, then the recomputation
         return report
+
+    def _pages_alongside(self) -> bool:
+        return self.settings.ingest_pages_alongside and (os.cpu_count() or 1) > 1
+
+    @contextmanager
+    def _not_handing_over(self) -> Iterator[None]:
+        """The ledger keeps no recorded events for this process's runner: another applies them."""
+        self.ledger.hands_over = False
+        try:
+            yield
+        finally:
+            self.ledger.hands_over = True
 
     def statement(self, period: Period, rep_id: str, plan: Plan | None = None,
                   known_at: datetime | None = None) -> Statement:
