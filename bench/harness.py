@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -100,6 +102,17 @@ def profiled() -> Iterator[None]:
         profiler.stop()
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the ended processes it started (and waited for)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def largest_child_rss_kib() -> int:
+    """The peak resident set of the largest ended process this one started."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def spread(values: Sequence[float], digits: int = 1) -> dict[str, Any]:

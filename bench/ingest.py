@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
-from bench.harness import PROFILES, Config, goal, mib, profiled, run_child, spread
+from bench.harness import (
+    PROFILES,
+    Config,
+    cpu_seconds,
+    goal,
+    largest_child_rss_kib,
+    mib,
+    profiled,
+    run_child,
+    spread,
+)
 
 BATCH = 1000
 GOALS = {"sqlite": 10_000, "postgresql": 5_000}
@@ -43,25 +53,31 @@ def _system(url: str) -> Any:
 
 
 def measure_product(params: dict[str, Any]) -> dict[str, Any]:
-    """`perfledger ingest FILE`: System.ingest over the file's lines, then catch_up."""
+    """`perfledger ingest FILE`: System.ingest over the file's lines, then catch_up. The CPU time
+    counts the processes the ingest started (the pages process, then the final recomputation's);
+    the peak RSS counts as many as run at once (the recomputation's, one per CPU) at the largest
+    one's peak, on top of this process's."""
     from perfledger.reading import input_lines
+    from projections.pool import processes_for
 
     with _database(params) as url:
         system = _system(url)
         try:
             with profiled():
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu = time.perf_counter(), cpu_seconds()
                 report = system.ingest(input_lines([params["file"]]))
                 system.runner.catch_up()
                 seconds = time.perf_counter() - started
-                cpu = time.process_time() - cpu
+                cpu = cpu_seconds() - cpu
+            at_once = processes_for(system.settings.statement_processes)
         finally:
             system.close()
     accepted = len(report.accepted)
     if accepted != params["count"]:
         raise RuntimeError(f"accepted {accepted} of {params['count']} lines; "
                            f"rejected {len(report.rejected)}, duplicates {report.duplicates}")
-    return {"events": accepted, "seconds": seconds, "cpu_seconds": cpu}
+    return {"events": accepted, "seconds": seconds, "cpu_seconds": cpu,
+            "children_rss_kib": at_once * largest_child_rss_kib()}
 
 
 def measure_naive(params: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,23 @@ pre-loaded, applying the same three marginal tiers per rep against the rep's rev
 
 from __future__ import annotations
 
-import resource
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from bench import data
-from bench.harness import PROFILES, Config, goal, mib, profiled, run_child, spread
+from bench.harness import (
+    PROFILES,
+    Config,
+    cpu_seconds,
+    goal,
+    largest_child_rss_kib,
+    mib,
+    profiled,
+    run_child,
+    spread,
+)
 
 GOAL_SECONDS = 10.0
 GOAL_RSS_MIB = 1024.0
@@ -33,23 +42,17 @@ def measure_product(params: dict[str, Any]) -> dict[str, Any]:
     processes = processes_for(settings.statement_processes)
     try:
         with profiled():
-            started, cpu = time.perf_counter(), _cpu_seconds()
+            started, cpu = time.perf_counter(), cpu_seconds()
             result = replay(system, Period.parse(data.PERIOD), document, lines=False, apply=False)
             seconds = time.perf_counter() - started
-            cpu = _cpu_seconds() - cpu
+            cpu = cpu_seconds() - cpu
     finally:
         system.close()
     # The pass's processes have ended: count each at the largest one's peak, on top of this one's.
-    largest_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    largest_kib = largest_child_rss_kib()
     return {"events": params["events"], "seconds": seconds, "cpu_seconds": cpu, "reps": len(result["reps"]),
             "new_total": result["totals"]["new_total"], "processes": processes,
             "children_rss_kib": processes * largest_kib}
-
-
-def _cpu_seconds() -> float:
-    """CPU time of this process and of the ended processes it started."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _preload(file: Path) -> tuple[dict[str, list[tuple[str, Decimal, Decimal]]], dict[str, Decimal]]:
