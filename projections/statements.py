@@ -288,10 +288,10 @@ def _serialise_settling(conn: Connection) -> None:
 def _causes(conn: Connection, period: Period, reps: list[str]) -> dict[tuple[str, str], list[str]]:
     """The events that made each of the reps' statements stale."""
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    query = select(stale_causes).where(stale_causes.c.period == period.name,
-                                       stale_causes.c.rep_id.in_(reps))
-    for row in conn.execute(query):
-        found[(row.rep_id, row.period)].append(row.event_id)
+    query = select(stale_causes.c.rep_id, stale_causes.c.event_id).where(
+        stale_causes.c.period == period.name, stale_causes.c.rep_id.in_(reps))
+    for rep_id, event_id in conn.execute(query):  # unpacked: a bulk load's are 220,000 rows
+        found[(rep_id, period.name)].append(event_id)
     return found
 
 

@@ -73,9 +73,20 @@ def test_another_process_applies_the_batches_as_they_commit(
 
     assert (len(report.accepted), len(report.rejected)) == (len(quarter) - 1, 1)
     assert set(positions(system.engine).values()) == {recorded}
-    assert 0 < sum(pages_here) < recorded / 4  # this process applied the first batch only
+    assert sum(pages_here) == 0  # the pages process applied every batch
     assert system.ledger.take_recorded(1, recorded) == []  # nothing kept for its own runner
     assert multiprocessing.active_children() == []
+    assert rebuilt_alike(system) == {}
+
+
+def test_an_input_shorter_than_a_batch_is_applied_here(
+        system: System, quarter: list[Incoming], pages_here: list[int]) -> None:
+    before = system.ledger.recorder.max_notification_id()
+    system.ingest(quarter[:BATCH - 1])
+    recorded = system.ledger.recorder.max_notification_id()
+
+    assert set(positions(system.engine).values()) == {recorded}
+    assert sum(pages_here) == recorded - before > 0  # every position, here
     assert rebuilt_alike(system) == {}
 
 
