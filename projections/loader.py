@@ -16,7 +16,7 @@ from domain.envelope import PAYLOAD_TYPES
 from domain.periods import Period
 from domain.revival import revive
 from domain.targets import TargetDecision
-from projections.tables import DISPUTES, among, fact_reps, facts
+from projections.tables import DISPUTES, DISPUTING, among, fact_reps, facts
 
 PERIOD_FACTS = ("deal.closed", "renewal.booked", "coaching.session_held", "complaint.logged",
                 "deal.delivered")
@@ -64,8 +64,8 @@ def load_view(conn: Connection, period: Period, reps: Collection[str] | None = N
     deal_ids = closed_here | delivered
     if disputed is not None:
         deal_ids &= disputed
-    of_deals: dict[str, list[Any]] = {"deal.cancelled": [], "complaint.logged": []}
-    for row in _by_deal(conn, tuple(of_deals), deal_ids, known_at, through):
+    of_deals: dict[str, list[Any]] = {kind: [] for kind in DISPUTING}
+    for row in _by_deal(conn, DISPUTING, deal_ids, known_at, through):
         of_deals[row[TYPE]].append(row)  # one look-up a deal for both
     in_period = {row[POSITION] for row in by_type["complaint.logged"]}
     cancellations = of_deals["deal.cancelled"]

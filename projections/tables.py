@@ -123,9 +123,10 @@ projection_positions = Table(
     Column("position", Integer, nullable=False),
 )
 
-# The facts that may undo or claw back a deal's credit, as a condition both the partial index of
+# The facts that may undo or claw back a deal's credit; as a condition both the partial index of
 # them and the queries it serves spell out (a planner matches the index by its condition's text).
-DISPUTES = text("type IN ('deal.cancelled', 'complaint.logged')")
+DISPUTING = ("deal.cancelled", "complaint.logged")
+DISPUTES = text(f"type IN ({', '.join(repr(kind) for kind in DISPUTING)})")
 
 # One row per recorded fact or decision, indexed by period for the engine and for replays.
 facts = Table(
